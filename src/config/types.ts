@@ -1,0 +1,191 @@
+// Typed result of parsing a supervisord.conf. Everything downstream (process, logging,
+// http, rpc, ctl) reads these shapes and never the raw INI text. Field names follow
+// Supervisor's option names (camelCased) so the manual maps onto the code.
+
+/** A child log target after `AUTO`/`NONE`/`syslog` resolution. */
+export type LogfileSetting =
+  | { kind: 'auto' } // a file in childlogdir, created at spawn time
+  | { kind: 'none' }
+  | { kind: 'path'; path: string };
+
+export type AutoRestart = 'true' | 'false' | 'unexpected';
+
+/** Where a config value came from, so errors and warnings can name it. */
+export interface SourceLocation {
+  file: string;
+  section: string;
+  key?: string;
+  line?: number;
+}
+
+export interface ChildLogConfig {
+  logfile: LogfileSetting;
+  maxbytes: number; // 0 = never rotate
+  backups: number;
+  syslog: boolean;
+  captureMaxbytes: number; // >0 enables capture mode (PROCESS_COMMUNICATION events)
+  eventsEnabled: boolean; // PROCESS_LOG_STDOUT/STDERR events
+}
+
+/** One process (a [program:x] with numprocs=3 yields three of these). */
+export interface ProcessConfig {
+  name: string; // expanded process_name
+  programName: string; // the section's name after "program:"
+  groupName: string;
+  command: string; // expanded, not yet split
+  directory: string | null;
+  umask: number | null;
+  priority: number;
+  autostart: boolean;
+  autorestart: AutoRestart;
+  startsecs: number;
+  startretries: number;
+  user: string | null; // as written; resolved to uid/gid at spawn
+  uid: number | null; // resolved at parse time (Supervisor errors on an unknown user at load)
+  stdout: ChildLogConfig;
+  stderr: ChildLogConfig;
+  stopsignal: number; // signal number
+  stopsignalName: string; // e.g. 'TERM'
+  stopwaitsecs: number;
+  stopasgroup: boolean;
+  killasgroup: boolean;
+  exitcodes: number[];
+  redirectStderr: boolean;
+  /** Merged [supervisord] environment then program environment (program wins). */
+  environment: Record<string, string>;
+  serverurl: string | null; // null = AUTO
+  processNum: number;
+  numprocs: number;
+  /** Extension keys (not in Supervisor 4.2); absent keys keep Supervisor behaviour. */
+  ext: ProcessExtensions;
+  source: SourceLocation;
+}
+
+export interface ProcessExtensions {
+  dependsOn: { name: string; condition: 'started' | 'healthy' | 'completed' }[];
+  dependsTimeout: number;
+  healthcheck: string | null;
+  healthcheckInterval: number;
+  healthcheckTimeout: number;
+  healthcheckRetries: number;
+  healthcheckRestart: boolean;
+  restartDelay: number;
+  backoff: 'linear' | 'exponential';
+  backoffMax: number;
+  fatalRetryAfter: number;
+  memoryLimit: number; // bytes, 0 = none
+  stdoutLogfileTimestamps: boolean;
+  stderrLogfileTimestamps: boolean;
+  stdoutLogfileFormat: 'text' | 'json';
+  stderrLogfileFormat: 'text' | 'json';
+  stdoutLinePrefix: string;
+  stderrLinePrefix: string;
+  environmentFiles: { path: string; optional: boolean }[];
+}
+
+export type SocketConfig =
+  | { kind: 'inet'; host: string; port: number; backlog: number | null; url: string }
+  | {
+      kind: 'unix';
+      path: string;
+      owner: { uid: number; gid: number } | null;
+      mode: number;
+      backlog: number | null;
+      url: string;
+    };
+
+interface GroupBase {
+  name: string;
+  priority: number;
+  processes: ProcessConfig[]; // sorted by priority ascending
+  source: SourceLocation;
+}
+
+export type GroupConfig =
+  | (GroupBase & { kind: 'process' }) // [program:x] or [group:x]
+  | (GroupBase & { kind: 'fcgi'; socket: SocketConfig })
+  | (GroupBase & {
+      kind: 'eventlistener';
+      bufferSize: number;
+      events: string[]; // event type names as written, validated
+      resultHandler: string; // 'supervisor.dispatchers:default_handler' by default
+    });
+
+export interface AuthConfig {
+  username: string | null;
+  password: string | null; // may be '{SHA}hex'
+}
+
+export type ServerConfig =
+  | ({ kind: 'inet'; name: string | null; host: string; port: number; section: string } & AuthConfig)
+  | ({
+      kind: 'unix';
+      name: string | null;
+      file: string;
+      chmod: number;
+      chown: { uid: number; gid: number } | null;
+      section: string;
+    } & AuthConfig);
+
+export type LogLevelName = 'critical' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'blather';
+
+export interface SupervisordConfig {
+  logfile: string; // absolute path, or 'syslog', or 'NONE'-resolved to ''? see logfileKind
+  logfileKind: 'path' | 'syslog' | 'none' | 'stdout';
+  logfileMaxbytes: number;
+  logfileBackups: number;
+  loglevel: LogLevelName;
+  pidfile: string;
+  umask: number;
+  nodaemon: boolean;
+  silent: boolean;
+  minfds: number;
+  minprocs: number;
+  nocleanup: boolean;
+  childlogdir: string;
+  user: string | null;
+  directory: string | null;
+  stripAnsi: boolean;
+  environment: Record<string, string>;
+  identifier: string;
+}
+
+export interface CtlConfig {
+  serverurl: string; // default 'http://localhost:9001'
+  username: string | null;
+  password: string | null;
+  prompt: string; // default 'supervisor'
+  historyFile: string | null;
+}
+
+export interface RpcInterfaceConfig {
+  name: string;
+  factory: string;
+  extras: Record<string, string>;
+}
+
+/** Everything in one parsed config (after [include]). */
+export interface Config {
+  configFile: string; // absolute path of the main file
+  here: string; // its directory
+  supervisord: SupervisordConfig;
+  groups: GroupConfig[]; // sorted by priority ascending, then name
+  servers: ServerConfig[];
+  ctl: CtlConfig;
+  rpcinterfaces: RpcInterfaceConfig[];
+  /** Infos like 'Included extra file "x" during parsing' to log at startup. */
+  infos: string[];
+  /** Parse warnings Supervisor logs (AUTO without maxbytes, unknown keys, ...). */
+  warnings: string[];
+}
+
+/** A bad config: names file, line, section, key and value where known. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly location: Partial<SourceLocation> = {},
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
