@@ -1,0 +1,136 @@
+// Turning `command=` into an executable and argv the way Supervisor does: POSIX shlex
+// splitting (no shell), PATH lookup, and the same pre-spawn checks and messages, so a
+// bad command is reported as a spawn error instead of a child that dies at exec.
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    /** Maps onto the RPC faults startProcess raises before spawning. */
+    readonly fault: 'NO_FILE' | 'NOT_EXECUTABLE',
+  ) {
+    super(message);
+  }
+}
+
+/** Python's repr() of a str, which Supervisor embeds in its spawn error messages. */
+export function pyrepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === quote) out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += ch;
+  }
+  return quote + out + quote;
+}
+
+/** shlex.split(s) in POSIX mode, without comment handling (Supervisor's use). */
+export function shlexSplit(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inToken = false;
+  let i = 0;
+  while (i < s.length) {
+    const ch = s[i]!;
+    if (ch === "'") {
+      const end = s.indexOf("'", i + 1);
+      if (end < 0) throw new Error('No closing quotation');
+      cur += s.slice(i + 1, end);
+      inToken = true;
+      i = end + 1;
+    } else if (ch === '"') {
+      i++;
+      let closed = false;
+      while (i < s.length) {
+        const c = s[i]!;
+        if (c === '"') {
+          closed = true;
+          i++;
+          break;
+        }
+        // Inside double quotes a backslash escapes only these characters.
+        if (c === '\\' && i + 1 < s.length && '"\\$`\n'.includes(s[i + 1]!)) {
+          cur += s[i + 1];
+          i += 2;
+        } else {
+          cur += c;
+          i++;
+        }
+      }
+      if (!closed) throw new Error('No closing quotation');
+      inToken = true;
+    } else if (ch === '\\') {
+      if (i + 1 >= s.length) throw new Error('No escaped character');
+      cur += s[i + 1];
+      inToken = true;
+      i += 2;
+    } else if (/\s/.test(ch)) {
+      if (inToken) out.push(cur);
+      cur = '';
+      inToken = false;
+      i++;
+    } else {
+      cur += ch;
+      inToken = true;
+      i++;
+    }
+  }
+  if (inToken) out.push(cur);
+  return out;
+}
+
+export interface ResolvedCommand {
+  filename: string;
+  argv: string[];
+}
+
+function tryStat(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Split and locate the program; throws CommandError with Supervisor's wording. */
+export function resolveCommand(command: string, pathEnv: string | undefined): ResolvedCommand {
+  let argv: string[];
+  try {
+    argv = shlexSplit(command);
+  } catch (e) {
+    throw new CommandError(`can't parse command ${pyrepr(command)}: ${(e as Error).message}`, 'NOT_EXECUTABLE');
+  }
+  const program = argv[0];
+  if (program === undefined) throw new CommandError('command is empty', 'NOT_EXECUTABLE');
+  let filename = program;
+  let st: Stats | null = null;
+  if (program.includes('/')) {
+    st = tryStat(program);
+  } else {
+    const dirs = pathEnv ? pathEnv.split(':') : ['/bin', '/usr/bin', '/usr/local/bin'];
+    for (const dir of dirs) {
+      const candidate = join(dir, program);
+      st = tryStat(candidate);
+      if (st) {
+        filename = candidate;
+        break;
+      }
+    }
+  }
+  if (!st) throw new CommandError(`can't find command ${pyrepr(filename)}`, 'NO_FILE');
+  if (st.isDirectory()) throw new CommandError(`command at ${pyrepr(filename)} is a directory`, 'NOT_EXECUTABLE');
+  if ((st.mode & 0o111) === 0) throw new CommandError(`command at ${pyrepr(filename)} is not executable`, 'NOT_EXECUTABLE');
+  try {
+    accessSync(filename, constants.X_OK);
+  } catch {
+    throw new CommandError(`no permission to run command ${pyrepr(filename)}`, 'NOT_EXECUTABLE');
+  }
+  return { filename, argv };
+}

@@ -1,0 +1,45 @@
+// What a process needs from the daemon around it. Kept as an interface so the process
+// runtime can be driven by tests without a whole supervisord, and so src/process never
+// imports src/supervisor (dependencies point inward).
+import type { EventBus } from '../events/bus.js';
+
+export interface Logger {
+  critical(msg: string): void;
+  error(msg: string): void;
+  warn(msg: string): void;
+  info(msg: string): void;
+  debug(msg: string): void;
+  trace(msg: string): void;
+  blather(msg: string): void;
+}
+
+/** A child log file (stdout or stderr) as the process runtime uses it. */
+export interface LogSink {
+  write(chunk: Buffer): void;
+  reopen(): void;
+  clear(): void;
+  flush?(): void;
+  close(): Promise<void>;
+}
+
+export interface ChildLogOptions {
+  path: string;
+  maxbytes: number;
+  backups: number;
+}
+
+export interface ProcessHost {
+  logger: Logger;
+  bus: EventBus;
+  /** False while the daemon is shutting down or restarting. */
+  autoSpawnAllowed(): boolean;
+  /** Value for SUPERVISOR_SERVER_URL when the program does not set serverurl. */
+  serverUrl: string | null;
+  /** Environment the daemon itself was started with. */
+  baseEnv: NodeJS.ProcessEnv;
+  openChildLog(opts: ChildLogOptions): LogSink;
+  /** A fresh AUTO log file name in childlogdir. */
+  autoLogName(processName: string, channel: 'stdout' | 'stderr'): string;
+  /** Daemon-wide strip_ansi. */
+  stripAnsi: boolean;
+}

@@ -1,0 +1,163 @@
+// Routes one child pipe (stdout or stderr) to its log file, and, only when configured,
+// to capture mode, log events, ANSI stripping and the main log. The common case (a plain
+// log file) is a single sink.write(chunk) with no inspection of the bytes.
+import type { EventBus } from '../events/bus.js';
+import { pythonBytesRepr, type Channel } from '../events/types.js';
+import type { LogSink, Logger } from './host.js';
+import { pyrepr } from './command.js';
+
+const BEGIN = Buffer.from('<!--XSUPERVISOR:BEGIN-->');
+const END = Buffer.from('<!--XSUPERVISOR:END-->');
+
+// Supervisor's stripEscapes removes CSI sequences: ESC [ params letter.
+const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
+export function stripAnsiBuffer(buf: Buffer): Buffer {
+  if (!buf.includes(0x1b)) return buf;
+  return Buffer.from(buf.toString('latin1').replace(ANSI_RE, ''), 'latin1');
+}
+
+/** Length of the longest suffix of `data` that is a proper prefix of `token`. */
+function prefixAtEnd(data: Buffer, token: Buffer): number {
+  const max = Math.min(data.length, token.length - 1);
+  for (let n = max; n > 0; n--) {
+    if (data.compare(token, 0, n, data.length - n) === 0) return n;
+  }
+  return 0;
+}
+
+export interface OutputOptions {
+  channel: Channel;
+  processName: string;
+  groupName: string;
+  sink: LogSink | null;
+  captureMaxbytes: number;
+  eventsEnabled: boolean;
+  stripAnsi: boolean;
+  /** Extension line transforms (timestamps, json, prefix); identity when absent. */
+  transform: ((chunk: Buffer) => Buffer) | null;
+  logger: Logger;
+  mainlogDebug: boolean;
+  bus: EventBus;
+  pid: () => number;
+}
+
+export class OutputChannel {
+  private pending: Buffer = Buffer.alloc(0);
+  private capturing = false;
+  private captured: Buffer[] = [];
+  private capturedBytes = 0;
+  private readonly simple: boolean;
+
+  constructor(private readonly o: OutputOptions) {
+    this.simple =
+      o.captureMaxbytes <= 0 && !o.eventsEnabled && !o.stripAnsi && !o.transform && !o.mainlogDebug;
+  }
+
+  handle(chunk: Buffer): void {
+    if (this.simple) {
+      this.o.sink?.write(chunk);
+      return;
+    }
+    if (this.o.captureMaxbytes <= 0) {
+      this.log(chunk);
+      return;
+    }
+    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.scan();
+  }
+
+  /** Whatever is held back waiting for a token is logged when the pipe closes. */
+  flush(): void {
+    if (this.pending.length) {
+      const rest = this.pending;
+      this.pending = Buffer.alloc(0);
+      if (this.capturing) this.capture(rest);
+      else this.log(rest);
+    }
+  }
+
+  private scan(): void {
+    for (;;) {
+      const token = this.capturing ? END : BEGIN;
+      const data = this.pending;
+      const at = data.indexOf(token);
+      if (at < 0) {
+        const keep = prefixAtEnd(data, token);
+        const ready = data.subarray(0, data.length - keep);
+        this.pending = data.subarray(data.length - keep);
+        if (this.capturing) this.capture(ready);
+        else this.log(ready);
+        return;
+      }
+      const before = data.subarray(0, at);
+      this.pending = data.subarray(at + token.length);
+      if (this.capturing) {
+        this.capture(before);
+        this.emitCommunication();
+      } else {
+        this.log(before);
+      }
+      this.capturing = !this.capturing;
+    }
+  }
+
+  private capture(data: Buffer): void {
+    if (!data.length) return;
+    this.captured.push(data);
+    this.capturedBytes += data.length;
+    // Like Supervisor's bounded capture log, keep only the newest captureMaxbytes.
+    while (this.capturedBytes > this.o.captureMaxbytes && this.captured.length) {
+      const over = this.capturedBytes - this.o.captureMaxbytes;
+      const first = this.captured[0]!;
+      if (first.length <= over) {
+        this.captured.shift();
+        this.capturedBytes -= first.length;
+      } else {
+        this.captured[0] = first.subarray(over);
+        this.capturedBytes -= over;
+      }
+    }
+  }
+
+  private emitCommunication(): void {
+    const data = Buffer.concat(this.captured);
+    this.captured = [];
+    this.capturedBytes = 0;
+    const o = this.o;
+    o.bus.emit({
+      type: 'PROCESS_COMMUNICATION',
+      channel: o.channel,
+      processName: o.processName,
+      groupName: o.groupName,
+      pid: o.pid(),
+      data,
+    });
+    o.logger.debug(`${pyrepr(o.processName)} ${o.channel} emitted a comm event`);
+  }
+
+  private log(data: Buffer): void {
+    if (!data.length) return;
+    const o = this.o;
+    if (o.stripAnsi) data = stripAnsiBuffer(data);
+    o.sink?.write(o.transform ? o.transform(data) : data);
+    if (o.mainlogDebug) {
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+      } catch {
+        text = `Undecodable: ${pythonBytesRepr(data)}`;
+      }
+      o.logger.debug(`${pyrepr(o.processName)} ${o.channel} output:\n${text}`);
+    }
+    if (o.eventsEnabled) {
+      o.bus.emit({
+        type: 'PROCESS_LOG',
+        channel: o.channel,
+        processName: o.processName,
+        groupName: o.groupName,
+        pid: o.pid(),
+        data,
+      });
+    }
+  }
+}
