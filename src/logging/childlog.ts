@@ -1,0 +1,279 @@
+import * as fs from 'node:fs';
+import { LogError, errnoCode } from './errors.js';
+import { fireAfter, fireBefore, rotationListeners } from './hooks.js';
+
+export interface ChildLogOptions {
+  path: string;
+  /** Rotate once the file reaches this size; 0 never rotates. */
+  maxbytes: number;
+  /** Number of rotated files kept (file.1 … file.N); 0 truncates in place. */
+  backups: number;
+  /** Upper bound on how long written bytes may sit in memory. */
+  flushMs?: number;
+  /** Write errors never throw out of write(); they are reported here. */
+  onError?: (err: Error) => void;
+}
+
+/** Above this many buffered bytes a write goes straight to the kernel. */
+const HIGH_WATER = 64 * 1024;
+const CLOSE_DRAIN_MS = 2000;
+
+/**
+ * One child output log, rotated like Supervisor's RotatingFileHandler.
+ *
+ * Rotation point: Supervisor writes the whole chunk it read from the pipe and
+ * only then checks `tell() >= maxBytes` (doRollover runs after emit). So a
+ * chunk that crosses the limit stays entirely in the old file, and a file can
+ * exceed maxbytes by up to one chunk. We keep exactly that: the check runs
+ * after each write() with the logical size (on-disk + buffered bytes).
+ */
+export class ChildLog {
+  readonly path: string;
+  readonly maxbytes: number;
+  readonly backups: number;
+  private readonly flushMs: number;
+  private readonly onError: (err: Error) => void;
+  private fd = -1;
+  private regular = true;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private fileSize = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private lastErrorCode: string | undefined;
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.flush();
+  };
+
+  constructor(opts: ChildLogOptions) {
+    this.path = opts.path;
+    this.maxbytes = Math.max(0, Math.floor(opts.maxbytes));
+    this.backups = Math.max(0, Math.floor(opts.backups));
+    this.flushMs = opts.flushMs ?? 20;
+    this.onError = opts.onError ?? defaultOnError;
+    // Open eagerly: Supervisor fails the spawn when a log cannot be opened.
+    this.openFile(false);
+  }
+
+  /** Size of the current file as Supervisor's tell() would report it (buffered bytes included). */
+  get size(): number {
+    return this.fileSize;
+  }
+
+  /** True when the target is a regular file (rotation and clearing apply). */
+  get isRegularFile(): boolean {
+    return this.regular;
+  }
+
+  /**
+   * Appends a chunk. The buffer is kept by reference until flushed, so the
+   * caller must not reuse it (stream 'data' buffers are never reused).
+   */
+  write(chunk: Buffer): void {
+    const n = chunk.length;
+    if (n === 0 || this.closed) return;
+    this.pending.push(chunk);
+    this.pendingBytes += n;
+    this.fileSize += n;
+    if (this.maxbytes > 0 && this.regular && this.fileSize >= this.maxbytes) {
+      this.rotate();
+    } else if (this.pendingBytes >= HIGH_WATER) {
+      this.flush();
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(this.onTimer, this.flushMs);
+    }
+  }
+
+  /** Writes everything buffered now (best effort for a full non-blocking pipe: the rest is retried). */
+  flush(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pendingBytes === 0) return;
+    if (!this.writeOut() && !this.closed) {
+      this.timer = setTimeout(this.onTimer, this.flushMs);
+    }
+  }
+
+  /** USR2: reopen the path (picks up an externally moved file). Errors are reported, not thrown. */
+  reopen(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closeFd();
+    try {
+      this.openFile(false);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  /**
+   * clearProcessLogs: Supervisor's removelogs() removes the current file only
+   * (rotated backups are kept) and reopens it, creating a new empty file.
+   * A non-regular target (/dev/stdout, FIFO) is never unlinked.
+   */
+  clear(): void {
+    if (this.closed) return;
+    this.flush();
+    const ls = this.regular ? rotationListeners(this.path) : undefined;
+    fireBefore(ls);
+    this.closeFd();
+    try {
+      if (this.regular) removeIfExists(this.path);
+      this.openFile(false);
+    } catch (err) {
+      throw new LogError('FAILED', err instanceof Error ? err.message : String(err), { cause: err });
+    } finally {
+      fireAfter(ls, 'replaced');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const deadline = Date.now() + CLOSE_DRAIN_MS;
+    while (this.pendingBytes > 0 && !this.writeOut() && Date.now() < deadline) {
+      await new Promise<void>((r) => setTimeout(r, 5));
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.closeFd();
+  }
+
+  private rotate(): void {
+    const ls = rotationListeners(this.path);
+    this.writeOut();
+    fireBefore(ls);
+    this.closeFd();
+    try {
+      if (this.backups > 0) {
+        for (let i = this.backups - 1; i > 0; i--) {
+          const sfn = `${this.path}.${i}`;
+          if (fs.existsSync(sfn)) removeAndRename(sfn, `${this.path}.${i + 1}`);
+        }
+        removeAndRename(this.path, `${this.path}.1`);
+      }
+      this.openFile(true);
+    } catch (err) {
+      this.report(err);
+      this.tryReopenAppend();
+    }
+    fireAfter(ls, this.backups > 0 ? 'renamed' : 'truncated');
+  }
+
+  /** Returns false when a non-blocking target is full and bytes remain. */
+  private writeOut(): boolean {
+    if (this.pendingBytes === 0) return true;
+    if (this.fd < 0 && !this.tryReopenAppend()) {
+      this.dropPending();
+      return true;
+    }
+    let buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.writeSync(this.fd, buf);
+      } catch (err) {
+        if (errnoCode(err) === 'EAGAIN') {
+          this.pending = [buf];
+          this.pendingBytes = buf.length;
+          return false;
+        }
+        this.report(err);
+        this.dropPending();
+        return true;
+      }
+      if (n >= buf.length) {
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.lastErrorCode = undefined;
+        return true;
+      }
+      buf = buf.subarray(n);
+    }
+  }
+
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private tryReopenAppend(): boolean {
+    try {
+      this.openFile(false);
+      return true;
+    } catch (err) {
+      this.report(err);
+      return false;
+    }
+  }
+
+  private openFile(truncate: boolean): void {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(this.path);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    if (st !== undefined && !st.isFile()) {
+      // A FIFO opened O_WRONLY without O_NONBLOCK would block the whole daemon
+      // until a reader appears; non-blocking gives ENXIO instead and EAGAIN
+      // on a full pipe, which writeOut() retries.
+      const { O_WRONLY, O_APPEND, O_NONBLOCK } = fs.constants;
+      this.fd = fs.openSync(this.path, O_WRONLY | O_APPEND | O_NONBLOCK);
+      this.regular = false;
+      this.fileSize = 0;
+      return;
+    }
+    this.fd = fs.openSync(this.path, truncate ? 'w' : 'a', 0o666);
+    this.regular = true;
+    this.fileSize = (truncate ? 0 : fs.fstatSync(this.fd).size) + this.pendingBytes;
+  }
+
+  private closeFd(): void {
+    if (this.fd < 0) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch (err) {
+      this.report(err);
+    }
+    this.fd = -1;
+  }
+
+  private report(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    // One report per distinct failure: a full disk must not flood stderr per chunk.
+    const code = errnoCode(e) ?? e.message;
+    if (code === this.lastErrorCode) return;
+    this.lastErrorCode = code;
+    this.onError(e);
+  }
+}
+
+function defaultOnError(err: Error): void {
+  process.stderr.write(`supervisor-ts: log write error: ${err.message}\n`);
+}
+
+function removeIfExists(p: string): void {
+  try {
+    fs.unlinkSync(p);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+}
+
+/** Mirrors RotatingFileHandler.removeAndRename: ENOENT races are ignored on both steps. */
+function removeAndRename(sfn: string, dfn: string): void {
+  if (fs.existsSync(dfn)) removeIfExists(dfn);
+  try {
+    fs.renameSync(sfn, dfn);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+}

@@ -1,0 +1,10 @@
+export { LogError, type LogErrorCode } from './errors.js';
+export { ChildLog, type ChildLogOptions } from './childlog.js';
+export { MainLog, type MainLogOptions, type TextSink, formatAsctime, formatMainLogLine } from './mainlog.js';
+export { Levels, type LevelName, type LevelNumber, levelShortName, levelByDescription } from './levels.js';
+export { SyslogSink } from './syslog.js';
+export { autoChildLogName, autoChildLogPattern, clearAutoChildLogs, type ClearAutoChildLogsResult } from './autoname.js';
+export { readLog, readFileRange, tailLog, asString } from './read.js';
+export { followLog, TRUNCATED_MARKER, type FollowOptions, type LogFollower } from './follow.js';
+export { stripAnsi } from './ansi.js';
+export { LineTransformer, type LineTransformerOptions, decodeSurrogateEscape } from './transform.js';

@@ -1,0 +1,164 @@
+import * as fs from 'node:fs';
+import { ChildLog } from './childlog.js';
+import { LogError, errnoCode } from './errors.js';
+import { Levels, levelShortName } from './levels.js';
+import { SyslogSink } from './syslog.js';
+
+export interface TextSink {
+  write(chunk: string): unknown;
+}
+
+export interface MainLogOptions {
+  /** Log file; the magic name 'syslog' selects syslog like Supervisor; null for no file. */
+  path: string | null;
+  /** 0 = FileHandler (never rotates), like Supervisor's `rotating=not not maxbytes`. */
+  maxbytes?: number;
+  backups?: number;
+  level?: number;
+  /** Supervisor adds a stdout handler when nodaemon and not silent. */
+  echoStdout?: boolean;
+  stdout?: TextSink;
+  syslogIdent?: string;
+  onError?: (err: Error) => void;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** `%Y-%m-%d %H:%M:%S,mmm` in local time; milliseconds truncated like `'%03d' % msecs`. */
+export function formatAsctime(now: number): string {
+  const d = new Date(now);
+  const ms = d.getMilliseconds();
+  return (
+    `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
+    `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},` +
+    `${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`
+  );
+}
+
+/** `%(asctime)s %(levelname)s %(message)s\n` */
+export function formatMainLogLine(level: number, msg: string, now: number = Date.now()): string {
+  return `${formatAsctime(now)} ${levelShortName(level)} ${msg}\n`;
+}
+
+let stdoutErrorGuard = false;
+
+/** The daemon's own log (supervisord.log), formatted exactly like Supervisor's. */
+export class MainLog {
+  readonly path: string | null;
+  private levelNum: number;
+  private file: ChildLog | undefined;
+  private syslog: SyslogSink | undefined;
+  private readonly echo: TextSink | undefined;
+
+  constructor(opts: MainLogOptions) {
+    this.path = opts.path;
+    this.levelNum = opts.level ?? Levels.info;
+    if (opts.echoStdout === true) {
+      this.echo = opts.stdout ?? process.stdout;
+      if (opts.stdout === undefined && !stdoutErrorGuard) {
+        // Supervisor ignores EPIPE on stdout (output piped into a closed reader).
+        stdoutErrorGuard = true;
+        process.stdout.on('error', () => undefined);
+      }
+    }
+    if (opts.path === 'syslog') {
+      this.syslog = new SyslogSink(opts.syslogIdent);
+    } else if (opts.path !== null) {
+      const fileOpts: ConstructorParameters<typeof ChildLog>[0] = {
+        path: opts.path,
+        maxbytes: opts.maxbytes ?? 0,
+        backups: opts.backups ?? 0,
+      };
+      if (opts.onError !== undefined) fileOpts.onError = opts.onError;
+      this.file = new ChildLog(fileOpts);
+    }
+  }
+
+  get level(): number {
+    return this.levelNum;
+  }
+
+  setLevel(level: number): void {
+    this.levelNum = level;
+  }
+
+  isEnabledFor(level: number): boolean {
+    return level >= this.levelNum;
+  }
+
+  critical(msg: string): void {
+    this.log(Levels.critical, msg);
+  }
+  error(msg: string): void {
+    this.log(Levels.error, msg);
+  }
+  warn(msg: string): void {
+    this.log(Levels.warn, msg);
+  }
+  info(msg: string): void {
+    this.log(Levels.info, msg);
+  }
+  debug(msg: string): void {
+    this.log(Levels.debug, msg);
+  }
+  trace(msg: string): void {
+    this.log(Levels.trace, msg);
+  }
+  blather(msg: string): void {
+    this.log(Levels.blather, msg);
+  }
+
+  log(level: number, msg: string): void {
+    if (level < this.levelNum) return;
+    const now = Date.now();
+    const line = formatMainLogLine(level, msg, now);
+    this.echo?.write(line);
+    if (this.file !== undefined) {
+      // Supervisor flushes every record: the main log must survive a crash.
+      this.file.write(Buffer.from(line, 'utf8'));
+      this.file.flush();
+    }
+    if (this.syslog !== undefined) {
+      const prefix = `${formatAsctime(now)} ${levelShortName(level)} `;
+      this.syslog.send(msg, (l) => prefix + l);
+    }
+  }
+
+  /** SIGUSR2, as options.reopenlogs(): logs 'supervisord logreopen' first, then reopens. */
+  reopen(): void {
+    this.info('supervisord logreopen');
+    this.file?.reopen();
+  }
+
+  /**
+   * clearLog RPC: NO_FILE when there is no log file, remove it (FAILED on
+   * error), then reopen every handler. Supervisor logs 'reopening log file'
+   * before each handler's reopen, i.e. after the removal, so those lines only
+   * reach stdout (the file copy goes into the unlinked file).
+   */
+  clear(): void {
+    const p = this.file?.path;
+    if (p === undefined || !fs.existsSync(p)) throw new LogError('NO_FILE', p ?? undefined);
+    const handlers = (this.echo !== undefined ? 1 : 0) + 1;
+    for (let i = 0; i < handlers; i++) {
+      this.echo?.write(formatMainLogLine(Levels.info, 'reopening log file'));
+    }
+    try {
+      this.file!.clear();
+    } catch (err) {
+      if (err instanceof LogError) throw err;
+      throw new LogError('FAILED', errnoCode(err));
+    }
+  }
+
+  flush(): void {
+    this.file?.flush();
+  }
+
+  async close(): Promise<void> {
+    this.syslog?.close();
+    await this.file?.close();
+  }
+}
