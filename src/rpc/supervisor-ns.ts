@@ -1,0 +1,518 @@
+// The `supervisor.*` XML-RPC namespace: a thin mapping from Supervisor 4.2's method names,
+// arguments, return shapes and faults onto the daemon core.
+import type { Config } from '../config/types.js';
+import { resolveCommand, CommandError } from '../process/command.js';
+import { ProcessStates, RUNNING_STATES, STOPPED_STATES, SIGNALLABLE_STATES, SupervisorStates } from '../process/states.js';
+import { signalNumber } from '../process/signals.js';
+import { ProcessError, type Subprocess } from '../process/subprocess.js';
+import type { ProcessGroup } from '../process/group.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import { RpcFault, Faults } from './faults.js';
+import type { XmlRpcValue } from './xmlrpc.js';
+import { describeProcess } from './describe.js';
+
+export const API_VERSION = '3.0';
+export const SUPERVISOR_VERSION = '4.2.5';
+
+/** What the namespace needs from the daemon beyond the core (files, pid, lifecycle). */
+export interface DaemonControl {
+  readonly pid: number;
+  identifier(): string;
+  mainLogfile(): string | null;
+  readMainLog(offset: number, length: number): string;
+  clearMainLog(): void;
+  /** Re-parse the config file; throws with the error text on a bad config. */
+  rereadConfig(): Config;
+  requestShutdown(): void;
+  requestRestart(): void;
+  readChildLog(path: string | null, offset: number, length: number): string;
+  tailChildLog(path: string, offset: number, length: number): [string, number, boolean];
+  fileExists(path: string): boolean;
+}
+
+type Args = XmlRpcValue[];
+export type Method = (args: Args) => XmlRpcValue | Promise<XmlRpcValue>;
+
+interface ProcessResult {
+  [k: string]: XmlRpcValue;
+  name: string;
+  group: string;
+  status: number;
+  description: string;
+}
+
+function str(v: XmlRpcValue | undefined): string {
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  throw new RpcFault('INCORRECT_PARAMETERS');
+}
+function int(v: XmlRpcValue | undefined): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v !== null && typeof v === 'object' && 'value' in v && typeof v.value === 'number') return Math.trunc(v.value);
+  throw new RpcFault('INCORRECT_PARAMETERS');
+}
+function bool(v: XmlRpcValue | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  throw new RpcFault('INCORRECT_PARAMETERS');
+}
+/** Python raises TypeError (-> INCORRECT_PARAMETERS) when the argument count is wrong. */
+function arity(args: Args, min: number, max = min): void {
+  if (args.length < min || args.length > max) throw new RpcFault('INCORRECT_PARAMETERS');
+}
+
+/** Resolves when `done` says so, re-checked on every state change of the process. */
+function waitForProcess(p: Subprocess, done: () => boolean | RpcFault): Promise<true> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const r = done();
+      if (r instanceof RpcFault) {
+        reject(r);
+        return true;
+      }
+      if (r) resolve(true);
+      return r;
+    };
+    if (check()) return;
+    const off = p.onStateChange(() => {
+      if (check()) off();
+    });
+  });
+}
+
+export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Record<string, Method> {
+  /** Every supervisor.* method refuses service once the daemon is stopping (Supervisor's _update). */
+  const live = (): void => {
+    if (SupervisorStates[sup.mood] < SupervisorStates.RUNNING) throw new RpcFault('SHUTDOWN_STATE');
+  };
+
+  const lookup = (name: string): { group: ProcessGroup; process: Subprocess | null } => {
+    const colon = name.indexOf(':');
+    const groupName = colon < 0 ? name : name.slice(0, colon);
+    const procName = colon < 0 ? name : name.slice(colon + 1);
+    const group = sup.findGroup(groupName);
+    if (!group) throw new RpcFault('BAD_NAME', name);
+    if (procName === '*') return { group, process: null };
+    const process = group.get(procName);
+    if (!process) throw new RpcFault('BAD_NAME', name);
+    return { group, process };
+  };
+
+  const info = (g: ProcessGroup, p: Subprocess): Record<string, XmlRpcValue> => {
+    const s = p.snap;
+    const now = Math.floor(Date.now() / 1000);
+    const base = {
+      name: p.name,
+      group: g.name,
+      start: Math.floor(s.laststart),
+      stop: Math.floor(s.laststop),
+      now,
+      state: ProcessStates[s.state],
+      statename: s.state,
+      spawnerr: s.spawnerr ?? '',
+      exitstatus: s.exitstatus ?? 0,
+      logfile: p.stdoutLogfile ?? '',
+      stdout_logfile: p.stdoutLogfile ?? '',
+      stderr_logfile: p.stderrLogfile ?? '',
+      pid: s.pid,
+    };
+    return { ...base, description: describeProcess(base) };
+  };
+
+  const startOne = async (name: string, wait: boolean): Promise<XmlRpcValue> => {
+    const { group, process: p } = lookup(name);
+    if (!p) return startGroup(group, wait);
+    try {
+      resolveCommand(p.config.command, p.buildEnv().PATH);
+    } catch (e) {
+      if (e instanceof CommandError) throw new RpcFault(e.fault, e.message);
+      throw e;
+    }
+    if (RUNNING_STATES.has(p.state)) throw new RpcFault('ALREADY_STARTED', name);
+    if (p.state === 'UNKNOWN') throw new RpcFault('FAILED', `${name} is in an unknown process state`);
+    p.start();
+    if (p.snap.spawnerr) throw new RpcFault('SPAWN_ERROR', name);
+    if (!wait || p.state === 'RUNNING') return true;
+    return waitForProcess(p, () => {
+      if (p.snap.spawnerr) return new RpcFault('SPAWN_ERROR', name);
+      if (p.state === 'RUNNING') return true;
+      if (p.state !== 'STARTING') return new RpcFault('ABNORMAL_TERMINATION', name);
+      return false;
+    });
+  };
+
+  const stopOne = async (name: string, wait: boolean): Promise<XmlRpcValue> => {
+    const { group, process: p } = lookup(name);
+    if (!p) return stopGroup(group, wait);
+    if (!RUNNING_STATES.has(p.state)) throw new RpcFault('NOT_RUNNING', name);
+    p.stop();
+    if (!wait || STOPPED_STATES.has(p.state)) return true;
+    return waitForProcess(p, () => STOPPED_STATES.has(p.state));
+  };
+
+  const signalOne = (name: string, sigArg: XmlRpcValue | undefined): XmlRpcValue | Promise<XmlRpcValue> => {
+    const { group, process: p } = lookup(name);
+    if (!p) return signalGroup(group, sigArg);
+    const sig = typeof sigArg === 'number' ? signalNumber(String(sigArg)) : signalNumber(str(sigArg));
+    if (sig === null) throw new RpcFault('BAD_SIGNAL', String(sigArg));
+    if (!SIGNALLABLE_STATES.has(p.state)) throw new RpcFault('NOT_RUNNING', name);
+    const msg = p.signal(sig);
+    if (msg !== null) throw new RpcFault('FAILED', msg);
+    return true;
+  };
+
+  /**
+   * Supervisor's make_allfunc: act on each matching process, collecting a result struct
+   * per process; immediate outcomes first, waited-for ones as they complete.
+   */
+  const forEach = async (
+    targets: { group: ProcessGroup; process: Subprocess }[],
+    predicate: (p: Subprocess) => boolean,
+    action: (ns: string) => Promise<XmlRpcValue> | XmlRpcValue,
+  ): Promise<ProcessResult[]> => {
+    const results: ProcessResult[] = [];
+    const pending: Promise<void>[] = [];
+    const record = (g: ProcessGroup, p: Subprocess, err: unknown): void => {
+      if (err === null) results.push({ name: p.name, group: g.name, status: Faults.SUCCESS, description: 'OK' });
+      else if (err instanceof RpcFault)
+        results.push({ name: p.name, group: g.name, status: err.code, description: err.faultString });
+      else throw err;
+    };
+    for (const { group, process } of targets) {
+      if (!predicate(process)) continue;
+      let r: Promise<XmlRpcValue> | XmlRpcValue;
+      try {
+        r = action(`${group.name}:${process.name}`);
+      } catch (e) {
+        record(group, process, e);
+        continue;
+      }
+      if (r instanceof Promise) {
+        pending.push(r.then(() => record(group, process, null), (e: unknown) => record(group, process, e)));
+      } else {
+        record(group, process, null);
+      }
+    }
+    await Promise.all(pending);
+    return results;
+  };
+
+  const members = (g: ProcessGroup): { group: ProcessGroup; process: Subprocess }[] =>
+    g.processes.map((process) => ({ group: g, process }));
+  const everything = (): { group: ProcessGroup; process: Subprocess }[] => sup.sortedGroups().flatMap(members);
+
+  const notRunning = (p: Subprocess): boolean => !RUNNING_STATES.has(p.state);
+  const running = (p: Subprocess): boolean => RUNNING_STATES.has(p.state);
+  const signallable = (p: Subprocess): boolean => SIGNALLABLE_STATES.has(p.state);
+
+  const startGroup = (g: ProcessGroup, wait: boolean): Promise<ProcessResult[]> =>
+    forEach(members(g), notRunning, (ns) => startOne(ns, wait));
+  const stopGroup = (g: ProcessGroup, wait: boolean): Promise<ProcessResult[]> =>
+    forEach(members(g), running, (ns) => stopOne(ns, wait));
+  const signalGroup = (g: ProcessGroup, sig: XmlRpcValue | undefined): Promise<ProcessResult[]> =>
+    forEach(members(g), signallable, (ns) => signalOne(ns, sig));
+
+  const groupByName = (name: string): ProcessGroup => {
+    const g = sup.findGroup(name);
+    if (!g) throw new RpcFault('BAD_NAME', name);
+    return g;
+  };
+
+  const readProcessLog = (channel: 'stdout' | 'stderr') => (args: Args) => {
+    arity(args, 3);
+    live();
+    const { process: p } = lookup(str(args[0]));
+    if (!p) throw new RpcFault('BAD_NAME', str(args[0]));
+    const path = channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
+    return daemon.readChildLog(path, int(args[1]), int(args[2]));
+  };
+  const tailProcessLog = (channel: 'stdout' | 'stderr') => (args: Args) => {
+    arity(args, 3);
+    live();
+    const { process: p } = lookup(str(args[0]));
+    if (!p) throw new RpcFault('BAD_NAME', str(args[0]));
+    const path = channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
+    if (!path || !daemon.fileExists(path)) return ['', 0, false];
+    return daemon.tailChildLog(path, int(args[1]), int(args[2]));
+  };
+  const clearProcessLogs: Method = (args) => {
+    arity(args, 1);
+    live();
+    const name = str(args[0]);
+    const { process: p } = lookup(name);
+    if (!p) throw new RpcFault('BAD_NAME', name);
+    try {
+      p.clearLogs();
+    } catch {
+      throw new RpcFault('FAILED', name);
+    }
+    return true;
+  };
+  const getAPIVersion: Method = (args) => {
+    arity(args, 0);
+    live();
+    return API_VERSION;
+  };
+  const readLog: Method = (args) => {
+    arity(args, 2);
+    live();
+    return daemon.readMainLog(int(args[0]), int(args[1]));
+  };
+
+  const methods: Record<string, Method> = {
+    getAPIVersion,
+    getVersion: getAPIVersion,
+    getSupervisorVersion: (args) => (arity(args, 0), live(), SUPERVISOR_VERSION),
+    getIdentification: (args) => (arity(args, 0), live(), daemon.identifier()),
+    getState: (args) => {
+      arity(args, 0);
+      live();
+      return { statecode: SupervisorStates[sup.mood], statename: sup.mood };
+    },
+    getPID: (args) => (arity(args, 0), live(), daemon.pid),
+    readLog,
+    readMainLog: readLog,
+    clearLog: (args) => {
+      arity(args, 0);
+      live();
+      daemon.clearMainLog();
+      return true;
+    },
+    shutdown: (args) => {
+      arity(args, 0);
+      live();
+      daemon.requestShutdown();
+      return true;
+    },
+    restart: (args) => {
+      arity(args, 0);
+      live();
+      daemon.requestRestart();
+      return true;
+    },
+    reloadConfig: (args) => {
+      arity(args, 0);
+      live();
+      let next: Config;
+      try {
+        next = daemon.rereadConfig();
+      } catch (e) {
+        throw new RpcFault('CANT_REREAD', (e as Error).message);
+      }
+      const d = sup.diff(next);
+      sup.config = next;
+      const names = (gs: { name: string }[]): string[] => gs.map((g) => g.name);
+      return [[names(d.added), names(d.changed), names(d.removed)]];
+    },
+    addProcessGroup: (args) => {
+      arity(args, 1);
+      live();
+      const name = str(args[0]);
+      const gc = sup.config.groups.find((g) => g.name === name);
+      if (!gc) throw new RpcFault('BAD_NAME', name);
+      if (!sup.addGroup(gc)) throw new RpcFault('ALREADY_ADDED', name);
+      sup.autostart();
+      return true;
+    },
+    removeProcessGroup: async (args) => {
+      arity(args, 1);
+      live();
+      const name = str(args[0]);
+      if (!sup.findGroup(name)) throw new RpcFault('BAD_NAME', name);
+      if (!(await sup.removeGroup(name))) throw new RpcFault('STILL_RUNNING', name);
+      return true;
+    },
+    getProcessInfo: (args) => {
+      arity(args, 1);
+      live();
+      const name = str(args[0]);
+      const { group, process } = lookup(name);
+      if (!process) throw new RpcFault('BAD_NAME', name);
+      return info(group, process);
+    },
+    getAllProcessInfo: (args) => {
+      arity(args, 0);
+      live();
+      // Lexical order by group then process name, unlike the priority order of start/stop.
+      const groups = [...sup.groups.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const out: XmlRpcValue[] = [];
+      for (const g of groups) {
+        const procs = [...g.processes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const p of procs) out.push(info(g, p));
+      }
+      return out;
+    },
+    getAllConfigInfo: (args) => {
+      arity(args, 0);
+      live();
+      const out: Record<string, XmlRpcValue>[] = [];
+      for (const g of sup.config.groups) {
+        const inuse = sup.groups.has(g.name);
+        for (const c of g.processes) {
+          const logName = (ch: 'stdout' | 'stderr'): string => {
+            const lf = c[ch].logfile;
+            if (ch === 'stderr' && c.redirectStderr) return 'none';
+            return lf.kind === 'path' ? lf.path : lf.kind;
+          };
+          out.push({
+            autostart: c.autostart,
+            directory: c.directory ?? 'none',
+            uid: c.uid ?? 'none',
+            command: c.command,
+            exitcodes: c.exitcodes,
+            group: g.name,
+            group_prio: g.priority,
+            inuse,
+            killasgroup: c.killasgroup,
+            name: c.name,
+            process_prio: c.priority,
+            redirect_stderr: c.redirectStderr,
+            startretries: c.startretries,
+            startsecs: c.startsecs,
+            stdout_capture_maxbytes: c.stdout.captureMaxbytes,
+            stdout_events_enabled: c.stdout.eventsEnabled,
+            stdout_logfile: logName('stdout'),
+            stdout_logfile_backups: c.stdout.backups,
+            stdout_logfile_maxbytes: c.stdout.maxbytes,
+            stdout_syslog: c.stdout.syslog,
+            stopsignal: c.stopsignal,
+            stopwaitsecs: c.stopwaitsecs,
+            stderr_capture_maxbytes: c.stderr.captureMaxbytes,
+            stderr_events_enabled: c.stderr.eventsEnabled,
+            stderr_logfile: logName('stderr'),
+            stderr_logfile_backups: c.stderr.backups,
+            stderr_logfile_maxbytes: c.stderr.maxbytes,
+            stderr_syslog: c.stderr.syslog,
+            serverurl: c.serverurl ?? 'auto',
+          });
+        }
+      }
+      out.sort((a, b) => (String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0));
+      return out;
+    },
+    startProcess: (args) => {
+      arity(args, 1, 2);
+      live();
+      return startOne(str(args[0]), bool(args[1], true));
+    },
+    startProcessGroup: (args) => {
+      arity(args, 1, 2);
+      live();
+      return startGroup(groupByName(str(args[0])), bool(args[1], true));
+    },
+    startAllProcesses: (args) => {
+      arity(args, 0, 1);
+      live();
+      return forEach(everything(), notRunning, (ns) => startOne(ns, bool(args[0], true)));
+    },
+    stopProcess: (args) => {
+      arity(args, 1, 2);
+      live();
+      return stopOne(str(args[0]), bool(args[1], true));
+    },
+    stopProcessGroup: (args) => {
+      arity(args, 1, 2);
+      live();
+      return stopGroup(groupByName(str(args[0])), bool(args[1], true));
+    },
+    stopAllProcesses: (args) => {
+      arity(args, 0, 1);
+      live();
+      return forEach(everything(), running, (ns) => stopOne(ns, bool(args[0], true)));
+    },
+    signalProcess: (args) => {
+      arity(args, 2);
+      live();
+      return signalOne(str(args[0]), args[1]);
+    },
+    signalProcessGroup: (args) => {
+      arity(args, 2);
+      live();
+      return signalGroup(groupByName(str(args[0])), args[1]);
+    },
+    signalAllProcesses: (args) => {
+      arity(args, 1);
+      live();
+      return forEach(everything(), signallable, (ns) => signalOne(ns, args[0]));
+    },
+    readProcessStdoutLog: readProcessLog('stdout'),
+    readProcessLog: readProcessLog('stdout'),
+    readProcessStderrLog: readProcessLog('stderr'),
+    tailProcessStdoutLog: tailProcessLog('stdout'),
+    tailProcessLog: tailProcessLog('stdout'),
+    tailProcessStderrLog: tailProcessLog('stderr'),
+    clearProcessLogs,
+    clearProcessLog: clearProcessLogs,
+    clearAllProcessLogs: (args) => {
+      arity(args, 0);
+      live();
+      return forEach(everything(), () => true, (ns) => clearProcessLogs([ns]));
+    },
+    sendProcessStdin: (args) => {
+      arity(args, 2);
+      live();
+      const name = str(args[0]);
+      const chars = args[1];
+      if (typeof chars !== 'string' && !Buffer.isBuffer(chars)) throw new RpcFault('INCORRECT_PARAMETERS', String(chars));
+      const { process: p } = lookup(name);
+      if (!p) throw new RpcFault('BAD_NAME', name);
+      try {
+        p.write(Buffer.isBuffer(chars) ? chars : Buffer.from(chars, 'utf8'));
+      } catch (e) {
+        if (e instanceof ProcessError) throw new RpcFault(e.code === 'NOT_RUNNING' ? 'NOT_RUNNING' : 'NO_FILE', name);
+        throw e;
+      }
+      return true;
+    },
+    sendRemoteCommEvent: (args) => {
+      arity(args, 2);
+      sup.bus.emit({ type: 'REMOTE_COMMUNICATION', commType: str(args[0]), data: str(args[1]) });
+      return true;
+    },
+  };
+  return methods;
+}
+
+/** [return type, param types...] per method, as Supervisor's docstrings declare them. */
+export const SIGNATURES: Record<string, string[]> = {
+  addProcessGroup: ['boolean', 'string'],
+  clearAllProcessLogs: ['array'],
+  clearLog: ['boolean'],
+  clearProcessLog: ['boolean', 'string'],
+  clearProcessLogs: ['boolean', 'string'],
+  getAPIVersion: ['string'],
+  getAllConfigInfo: ['array'],
+  getAllProcessInfo: ['array'],
+  getIdentification: ['string'],
+  getPID: ['int'],
+  getProcessInfo: ['struct', 'string'],
+  getState: ['struct'],
+  getSupervisorVersion: ['string'],
+  getVersion: ['string'],
+  readLog: ['string', 'int', 'int'],
+  readMainLog: ['string', 'int', 'int'],
+  readProcessLog: ['string', 'string', 'int', 'int'],
+  readProcessStderrLog: ['string', 'string', 'int', 'int'],
+  readProcessStdoutLog: ['string', 'string', 'int', 'int'],
+  reloadConfig: ['array'],
+  removeProcessGroup: ['boolean', 'string'],
+  restart: ['boolean'],
+  sendProcessStdin: ['boolean', 'string', 'string'],
+  sendRemoteCommEvent: ['boolean', 'string', 'string'],
+  shutdown: ['boolean'],
+  signalAllProcesses: ['array', 'string'],
+  signalProcess: ['boolean', 'string', 'string'],
+  signalProcessGroup: ['array', 'string', 'string'],
+  startAllProcesses: ['array', 'boolean'],
+  startProcess: ['boolean', 'string', 'boolean'],
+  startProcessGroup: ['array', 'string', 'boolean'],
+  stopAllProcesses: ['array', 'boolean'],
+  stopProcess: ['boolean', 'string', 'boolean'],
+  stopProcessGroup: ['array', 'string', 'boolean'],
+  tailProcessLog: ['array', 'string', 'int', 'int'],
+  tailProcessStderrLog: ['array', 'string', 'int', 'int'],
+  tailProcessStdoutLog: ['array', 'string', 'int', 'int'],
+};
