@@ -1,0 +1,176 @@
+// Our extension keys (not in Supervisor 4.2, which ignores unknown keys, so a
+// config using them still loads there). Absent keys keep Supervisor behaviour.
+
+import * as path from 'node:path';
+import { boolean, byteSize, DatatypeError, integer, listOfStrings } from './datatypes.js';
+import type { Expansions } from './expand.js';
+import type { Section } from './section.js';
+import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
+
+export const EXTENSION_KEYS = [
+  'depends_on',
+  'depends_timeout',
+  'healthcheck',
+  'healthcheck_interval',
+  'healthcheck_timeout',
+  'healthcheck_retries',
+  'healthcheck_restart',
+  'restart_delay',
+  'backoff',
+  'backoff_max',
+  'fatal_retry_after',
+  'memory_limit',
+  'stdout_logfile_timestamps',
+  'stderr_logfile_timestamps',
+  'stdout_logfile_format',
+  'stderr_logfile_format',
+  'stdout_line_prefix',
+  'stderr_line_prefix',
+  'environment_file',
+] as const;
+
+type Condition = ProcessExtensions['dependsOn'][number]['condition'];
+const CONDITIONS: readonly Condition[] = ['started', 'healthy', 'completed'];
+
+function atLeast(min: number): (v: string) => number {
+  return (v) => {
+    const n = integer(v);
+    if (n < min) throw new DatatypeError(`must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(choices: readonly T[]): (v: string) => T {
+  return (v) => {
+    const s = v.trim().toLowerCase();
+    const hit = choices.find((c) => c === s);
+    if (hit === undefined) throw new DatatypeError(`must be one of ${choices.join(', ')}`);
+    return hit;
+  };
+}
+
+function dependsOn(v: string): ProcessExtensions['dependsOn'] {
+  return listOfStrings(v)
+    .filter((item) => item !== '')
+    .map((item) => {
+      const colon = item.lastIndexOf(':');
+      const name = (colon === -1 ? item : item.slice(0, colon)).trim();
+      const cond = colon === -1 ? 'started' : item.slice(colon + 1).trim().toLowerCase();
+      const condition = CONDITIONS.find((c) => c === cond);
+      if (condition === undefined) {
+        throw new DatatypeError(`unknown condition '${cond}' for '${name}' (use started, healthy or completed)`);
+      }
+      if (!name || /[\s/:]/.test(name)) throw new DatatypeError(`'${item}' is not a program name`);
+      return { name, condition };
+    });
+}
+
+export function parseExtensions(sec: Section, names: Expansions): ProcessExtensions {
+  const c = <T>(key: string, def: string, fn: (v: string) => T): T => sec.conv(key, def, fn, names);
+  const healthcheck = sec.str('healthcheck', null, names);
+  const baseDir = path.dirname(sec.file);
+  const envFiles = listOfStrings(sec.str('environment_file', '', names))
+    .filter((f) => f !== '')
+    .map((f) => {
+      const optional = f.startsWith('-');
+      const p = (optional ? f.slice(1) : f).trim();
+      // Relative to the file that defines the section, like docker compose's env_file.
+      return { path: path.resolve(baseDir, p), optional };
+    });
+  return {
+    dependsOn: c('depends_on', '', dependsOn),
+    dependsTimeout: c('depends_timeout', '60', atLeast(0)),
+    healthcheck: healthcheck && healthcheck.trim() ? healthcheck : null,
+    healthcheckInterval: c('healthcheck_interval', '5', atLeast(1)),
+    healthcheckTimeout: c('healthcheck_timeout', '2', atLeast(1)),
+    healthcheckRetries: c('healthcheck_retries', '3', atLeast(1)),
+    healthcheckRestart: c('healthcheck_restart', 'true', boolean),
+    restartDelay: c('restart_delay', '0', atLeast(0)),
+    backoff: c('backoff', 'linear', oneOf(['linear', 'exponential'] as const)),
+    backoffMax: c('backoff_max', '60', atLeast(0)),
+    fatalRetryAfter: c('fatal_retry_after', '0', atLeast(0)),
+    memoryLimit: c('memory_limit', '0', (v) => {
+      const n = byteSize(v);
+      if (n < 0) throw new DatatypeError('must not be negative');
+      return n;
+    }),
+    stdoutLogfileTimestamps: c('stdout_logfile_timestamps', 'false', boolean),
+    stderrLogfileTimestamps: c('stderr_logfile_timestamps', 'false', boolean),
+    stdoutLogfileFormat: c('stdout_logfile_format', 'text', oneOf(['text', 'json'] as const)),
+    stderrLogfileFormat: c('stderr_logfile_format', 'text', oneOf(['text', 'json'] as const)),
+    stdoutLinePrefix: sec.str('stdout_line_prefix', '', names),
+    stderrLinePrefix: sec.str('stderr_line_prefix', '', names),
+    environmentFiles: envFiles,
+  };
+}
+
+function dependsError(
+  groups: GroupConfig[],
+  program: string,
+  message: string,
+): ConfigError {
+  for (const g of groups) {
+    for (const p of g.processes) {
+      if (p.programName !== program) continue;
+      const loc = p.source;
+      const line = loc.line !== undefined ? `, line ${loc.line}` : '';
+      return new ConfigError(
+        `${message} for 'depends_on' in section [${loc.section}] (file: ${loc.file}${line})`,
+        { ...loc, key: 'depends_on' },
+      );
+    }
+  }
+  return new ConfigError(message);
+}
+
+/**
+ * depends_on names a program (the x of [program:x] etc.) or a [group:x];
+ * a group stands for all its programs. Unknown names and cycles are errors.
+ */
+export function validateDependencies(groups: GroupConfig[], keyLines: Map<string, number>): void {
+  const programs = new Map<string, ProcessExtensions['dependsOn']>();
+  const groupMembers = new Map<string, Set<string>>();
+  for (const g of groups) {
+    for (const p of g.processes) {
+      if (!programs.has(p.programName)) programs.set(p.programName, p.ext.dependsOn);
+      let members = groupMembers.get(g.name);
+      if (!members) groupMembers.set(g.name, (members = new Set()));
+      members.add(p.programName);
+    }
+  }
+  const edges = new Map<string, string[]>();
+  for (const [prog, deps] of programs) {
+    const targets: string[] = [];
+    for (const d of deps) {
+      if (programs.has(d.name)) targets.push(d.name);
+      else if (groupMembers.has(d.name)) targets.push(...(groupMembers.get(d.name) as Set<string>));
+      else throw withLine(dependsError(groups, prog, `Unknown program or group '${d.name}'`), keyLines, prog);
+    }
+    edges.set(prog, targets.filter((t, i) => targets.indexOf(t) === i));
+  }
+  // Depth-first search; the stack at the back edge is exactly the cycle.
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): void => {
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const t of edges.get(n) ?? []) {
+      if (state.get(t) === 'visiting') {
+        const cycle = [...stack.slice(stack.indexOf(t)), t];
+        throw withLine(dependsError(groups, t, `Dependency cycle ${cycle.join(' -> ')}`), keyLines, t);
+      }
+      if (!state.has(t)) visit(t);
+    }
+    stack.pop();
+    state.set(n, 'done');
+  };
+  for (const n of [...programs.keys()].sort()) if (!state.has(n)) visit(n);
+}
+
+/** The ProcessConfig source has the section line; the error should point at the key's line. */
+function withLine(err: ConfigError, keyLines: Map<string, number>, program: string): ConfigError {
+  const line = keyLines.get(program);
+  if (line === undefined || err.location.line === undefined) return err;
+  const msg = err.message.replace(/, line \d+\)$/, `, line ${line})`);
+  return new ConfigError(msg, { ...err.location, line });
+}

@@ -1,0 +1,248 @@
+// Entry points: loadConfig (supervisord), loadCtlConfig (supervisorctl) and
+// findConfigFile. Pure apart from the SystemInfo they are given.
+
+import * as path from 'node:path';
+import {
+  boolean,
+  byteSize,
+  dictOfKeyValuePairs,
+  existingDirectory,
+  existingDirpath,
+  integer,
+  loggingLevel,
+  nameToUid,
+  normalizePath,
+  octal,
+} from './datatypes.js';
+import type { Expansions } from './expand.js';
+import { validateDependencies } from './extensions.js';
+import { groupsFromParser } from './groups.js';
+import { IniParser } from './ini.js';
+import { knownKeysFor } from './known.js';
+import { Section, type LoadContext } from './section.js';
+import { ctlFromSection, CTL_DEFAULTS, rpcInterfacesFromParser, serversFromParser } from './servers.js';
+import { realSystem, type SystemInfo } from './system.js';
+import { ConfigError, type Config, type CtlConfig, type SupervisordConfig } from './types.js';
+
+export { realSystem, type SystemInfo };
+
+function envExpansions(env: Record<string, string>): Expansions {
+  const out: Expansions = {};
+  for (const [k, v] of Object.entries(env)) out[`ENV_${k}`] = v;
+  return out;
+}
+
+function readConfigText(file: string, sys: SystemInfo): string {
+  const exists = sys.exists ? sys.exists(file) : true;
+  if (!exists) throw new ConfigError(`could not find config file ${file}`, { file });
+  try {
+    return sys.readFile(file);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') throw new ConfigError(`could not find config file ${file}`, { file });
+    throw new ConfigError(`could not read config file ${file}`, { file });
+  }
+}
+
+/** Supervisor's [include] handling: only the main file's [include] is honoured. */
+function processIncludes(ctx: LoadContext): void {
+  const { parser, sys } = ctx;
+  if (!parser.has('include')) return;
+  parser.expandHere(ctx.here);
+  const sec = new Section(ctx, 'include');
+  const raw = parser.get('include', 'files');
+  if (raw === undefined) throw sec.error('.ini file has [include] section, but no files setting');
+  const names: Expansions = { here: ctx.here, host_node_name: sys.hostname, ...ctx.envNames };
+  const files = sec.expandValue(raw.value, names, 'files', 'include.files').split(/\s+/).filter(Boolean);
+  for (const pattern of files) {
+    const full = path.resolve(ctx.here, pattern);
+    const matches = sys.glob(full);
+    if (matches.length === 0) {
+      ctx.warnings.push(`No file matches via include "${full}"`);
+      continue;
+    }
+    for (const filename of [...matches].sort()) {
+      ctx.infos.push(`Included extra file "${filename}" during parsing`);
+      let text: string;
+      try {
+        text = sys.readFile(filename);
+      } catch {
+        // RawConfigParser.read() silently skips files it cannot open.
+        continue;
+      }
+      parser.read(text, filename);
+      parser.expandHere(path.dirname(filename));
+    }
+  }
+}
+
+function supervisordSection(ctx: LoadContext): SupervisordConfig {
+  const sec = new Section(ctx, 'supervisord');
+  const sys = ctx.sys;
+  const names = { here: ctx.here };
+  const minfds = sec.conv('minfds', '1024', integer, names);
+  const minprocs = sec.conv('minprocs', '200', integer, names);
+  const dir = sec.str('directory', null, names);
+  const directory = dir === null ? null : sec.convert('directory', dir, (v) => existingDirectory(v, sys));
+  const user = sec.str('user', null, names);
+  const umask = sec.conv('umask', '022', octal, names);
+  const logfile = sec.conv('logfile', 'supervisord.log', (v) => existingDirpath(v, sys), names);
+  const logfileMaxbytes = sec.conv('logfile_maxbytes', '50MB', byteSize, names);
+  const logfileBackups = sec.conv('logfile_backups', '10', integer, names);
+  const loglevel = sec.conv('loglevel', 'info', loggingLevel, names);
+  const pidfile = sec.conv('pidfile', 'supervisord.pid', (v) => existingDirpath(v, sys), names);
+  const identifier = sec.str('identifier', 'supervisor', names);
+  const nodaemon = sec.conv('nodaemon', 'false', boolean, names);
+  const silent = sec.conv('silent', 'false', boolean, names);
+  const childlogdir = sec.conv('childlogdir', sys.tempdir, (v) => existingDirectory(v, sys), names);
+  const nocleanup = sec.conv('nocleanup', 'false', boolean, names);
+  const stripAnsi = sec.conv('strip_ansi', 'false', boolean, names);
+  // Expanded twice like Supervisor: once when read, once with host_node_name.
+  const envOnce = sec.str('environment', '', names);
+  const envTwice = sec.expandValue(
+    envOnce,
+    { here: ctx.here, host_node_name: sys.hostname, ...ctx.envNames },
+    'environment',
+    'environment',
+  );
+  const environment = sec.convert('environment', envTwice, dictOfKeyValuePairs);
+  for (const [k, v] of Object.entries(environment)) ctx.envNames[`ENV_${k}`] = v;
+
+  // supervisord checks the user at startup (realize) and exits 2 if unknown.
+  if (user !== null) sec.convert('user', user, (v) => nameToUid(v, sys));
+
+  const logPath = logfile === 'syslog' ? 'syslog' : normalizePath(logfile, sys);
+  return {
+    logfile: logPath,
+    logfileKind: logPath === 'syslog' ? 'syslog' : logPath === '/dev/stdout' ? 'stdout' : 'path',
+    logfileMaxbytes,
+    logfileBackups,
+    loglevel,
+    pidfile: normalizePath(pidfile, sys),
+    umask,
+    nodaemon,
+    silent,
+    minfds,
+    minprocs,
+    nocleanup,
+    // Resolved now: a relative childlogdir would otherwise depend on where the daemon chdirs.
+    childlogdir: path.resolve(sys.cwd, childlogdir),
+    user,
+    directory,
+    stripAnsi,
+    environment,
+    identifier,
+  };
+}
+
+function warnUnknown(ctx: LoadContext): void {
+  for (const [name, info] of ctx.parser.sections) {
+    const known = knownKeysFor(name);
+    if (known === 'any') continue;
+    if (known === null) {
+      ctx.warnings.push(`Unknown section [${name}] (file: ${info.file}, line ${info.line}) ignored`);
+      continue;
+    }
+    new Section(ctx, name).warnUnknownKeys(known);
+  }
+}
+
+export function loadConfig(configFile: string, sys: SystemInfo): Config {
+  const file = path.resolve(sys.cwd, configFile);
+  const here = path.dirname(file);
+  const parser = new IniParser();
+  parser.read(readConfigText(file, sys), file);
+  const ctx: LoadContext = {
+    parser,
+    sys,
+    configFile: file,
+    here,
+    envNames: envExpansions(sys.env),
+    warnings: [],
+    infos: [],
+  };
+  processIncludes(ctx);
+  if (!parser.has('supervisord')) {
+    throw new ConfigError(`.ini file does not include supervisord section (file: ${file})`, { file });
+  }
+  const ctl = ctlFromSection(ctx, envExpansions(sys.env));
+  const supervisord = supervisordSection(ctx);
+  const rpcinterfaces = rpcInterfacesFromParser(ctx);
+  const groups = groupsFromParser(ctx);
+  for (const g of groups) {
+    for (const p of g.processes) p.environment = { ...supervisord.environment, ...p.environment };
+  }
+  const dependsLines = new Map<string, number>();
+  for (const g of groups) {
+    for (const p of g.processes) {
+      const line = parser.get(p.source.section, 'depends_on')?.line;
+      if (line !== undefined) dependsLines.set(p.programName, line);
+    }
+  }
+  validateDependencies(groups, dependsLines);
+  const servers = serversFromParser(ctx);
+  warnUnknown(ctx);
+  return {
+    configFile: file,
+    here,
+    supervisord,
+    groups,
+    servers,
+    ctl,
+    rpcinterfaces,
+    infos: ctx.infos,
+    warnings: ctx.warnings,
+  };
+}
+
+/** supervisorctl's view: only [supervisorctl] matters; no file means the defaults. */
+export function loadCtlConfig(configFile: string | null, sys: SystemInfo): CtlConfig {
+  if (configFile === null) return { ...CTL_DEFAULTS };
+  const file = path.resolve(sys.cwd, configFile);
+  const parser = new IniParser();
+  parser.read(readConfigText(file, sys), file);
+  if (!parser.has('supervisorctl')) {
+    throw new ConfigError(`.ini file does not include supervisorctl section (file: ${file})`, { file });
+  }
+  const ctx: LoadContext = {
+    parser,
+    sys,
+    configFile: file,
+    here: path.dirname(file),
+    envNames: envExpansions(sys.env),
+    warnings: [],
+    infos: [],
+  };
+  return ctlFromSection(ctx, ctx.envNames);
+}
+
+/** Supervisor's search order; argv0Dir is the directory holding the executable. */
+export function configSearchPaths(argv0Dir: string): string[] {
+  const up = path.dirname(argv0Dir);
+  return [
+    path.join(up, 'etc', 'supervisord.conf'),
+    path.join(up, 'supervisord.conf'),
+    'supervisord.conf',
+    'etc/supervisord.conf',
+    '/etc/supervisord.conf',
+    '/etc/supervisor/supervisord.conf',
+  ];
+}
+
+export function findConfigFile(sys: SystemInfo, argv0Dir: string): string | null {
+  for (const candidate of configSearchPaths(argv0Dir)) {
+    const full = path.resolve(sys.cwd, candidate);
+    let exists: boolean;
+    if (sys.exists) exists = sys.exists(full);
+    else {
+      try {
+        sys.readFile(full);
+        exists = true;
+      } catch {
+        exists = sys.isDirectory(full);
+      }
+    }
+    if (exists) return full;
+  }
+  return null;
+}
