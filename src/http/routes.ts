@@ -1,0 +1,114 @@
+// The routes Supervisor's own HTTP server has: XML-RPC at /RPC2 and the streaming log
+// tails /logtail/NAME[/stdout|/stderr] and /mainlogtail.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
+import type { Logger } from '../process/host.js';
+import { RpcFault } from '../rpc/faults.js';
+import type { RpcDispatcher } from '../rpc/dispatch.js';
+import { encodeFault, encodeMethodResponse, parseMethodCall } from '../rpc/xmlrpc.js';
+import { followLog } from '../logging/follow.js';
+import { readBody, sendText, type Route } from './server.js';
+
+export function xmlRpcRoute(dispatcher: RpcDispatcher, logger: Logger): Route {
+  return async (req, res, url) => {
+    if (!url.pathname.startsWith('/RPC2')) return false;
+    if (req.method !== 'POST') {
+      req.resume();
+      sendText(res, 405, 'Method Not Allowed\n', { Allow: 'POST' });
+      return true;
+    }
+    const body = await readBody(req, res);
+    if (body === null) return true;
+    let call: ReturnType<typeof parseMethodCall>;
+    try {
+      call = parseMethodCall(body.toString('utf8'));
+    } catch (e) {
+      logger.error(`XML-RPC request data ${JSON.stringify(body.subarray(0, 200).toString('utf8'))} is invalid: unmarshallable`);
+      sendText(res, 400, 'Bad Request\n');
+      return true;
+    }
+    if (!call.methodName) {
+      logger.error('XML-RPC request data is invalid: no method name');
+      sendText(res, 400, 'Bad Request\n');
+      return true;
+    }
+    logger.trace(`XML-RPC method called: ${call.methodName}()`);
+    let xml: string;
+    try {
+      const value = await dispatcher.call(call.methodName, call.params);
+      xml = encodeMethodResponse(value);
+      logger.trace(`XML-RPC method ${call.methodName}() returned successfully`);
+    } catch (e) {
+      if (!(e instanceof RpcFault)) throw e;
+      logger.trace(`XML-RPC method ${call.methodName}() returned fault: [${e.code}] ${e.faultString}`);
+      xml = encodeFault(e.code, e.faultString);
+    }
+    if (res.destroyed) return true; // the client gave up while we waited
+    const out = Buffer.from(xml, 'utf8');
+    res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': out.length });
+    res.end(out);
+    return true;
+  };
+}
+
+/** Streams a growing file like `tail -f`: the last 1024 bytes, then everything new. */
+function streamTail(req: IncomingMessage, res: ServerResponse, path: string | null): void {
+  if (!path || !existsSync(path)) {
+    sendText(res, 404, 'Not Found\n');
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'text/plain;charset=utf-8', 'Cache-Control': 'no-cache' });
+  let follower: { close(): void } | null = null;
+  try {
+    follower = followLog(path, { fromEnd: 1024 }, (buf) => res.write(buf));
+  } catch {
+    res.end();
+    return;
+  }
+  const stop = (): void => follower?.close();
+  req.on('close', stop);
+  res.on('close', stop);
+}
+
+export interface LogLookup {
+  /** Log file of a process channel; undefined when no such process. */
+  childLogfile(name: string, channel: string): string | null | undefined;
+  mainLogfile(): string | null;
+}
+
+export function logTailRoutes(lookup: LogLookup): Route {
+  return (req, res, url) => {
+    const p = url.pathname;
+    if (p.startsWith('/mainlogtail')) {
+      if (req.method !== 'GET') {
+        sendText(res, 400, 'Bad Request\n');
+        return true;
+      }
+      streamTail(req, res, lookup.mainLogfile());
+      return true;
+    }
+    if (!p.startsWith('/logtail/')) return false;
+    if (req.method !== 'GET') {
+      sendText(res, 400, 'Bad Request\n');
+      return true;
+    }
+    let rest: string;
+    try {
+      rest = decodeURIComponent(p.slice('/logtail/'.length));
+    } catch {
+      sendText(res, 400, 'Bad Request\n');
+      return true;
+    }
+    const slash = rest.indexOf('/');
+    const name = slash < 0 ? rest : rest.slice(0, slash);
+    const channel = slash < 0 ? 'stdout' : rest.slice(slash + 1);
+    // Only configured processes and channels resolve to files: a name can never become a path.
+    const file = channel === 'stdout' || channel === 'stderr' ? lookup.childLogfile(name, channel) : undefined;
+    if (file === undefined) {
+      sendText(res, 404, 'Not Found\n');
+      return true;
+    }
+    streamTail(req, res, file);
+    return true;
+  };
+}

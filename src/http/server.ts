@@ -1,0 +1,222 @@
+// The daemon's HTTP servers ([unix_http_server] and [inet_http_server]): authentication,
+// request limits and routing. Routes are handlers registered by other layers (XML-RPC,
+// log tails, the web UI); this file knows nothing of processes.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
+import type { ServerConfig } from '../config/types.js';
+import type { Logger } from '../process/host.js';
+import { checkBasicAuth } from './auth.js';
+
+/** Returns true when it handled the request. */
+export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
+
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export class HttpStartError extends Error {}
+
+const IN_USE =
+  'Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.';
+
+export function sendText(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  const buf = Buffer.from(body, 'utf8');
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': buf.length, ...headers });
+  res.end(buf);
+}
+
+/** Reads a request body up to `limit` bytes; null (and a 413 sent) when it is larger. */
+export function readBody(req: IncomingMessage, res: ServerResponse, limit = MAX_BODY_BYTES): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      sendText(res, 413, 'Request Entity Too Large\n', { Connection: 'close' });
+      req.resume();
+      resolve(null);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        done = true;
+        sendText(res, 413, 'Request Entity Too Large\n', { Connection: 'close' });
+        req.destroy();
+        resolve(null);
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on('error', () => {
+      if (!done) {
+        done = true;
+        resolve(null);
+      }
+    });
+  });
+}
+
+export class HttpServers {
+  private servers: { server: Server; config: ServerConfig }[] = [];
+  private readonly routes: Route[] = [];
+
+  constructor(
+    private readonly configs: ServerConfig[],
+    private readonly logger: Logger,
+  ) {}
+
+  addRoute(route: Route): void {
+    this.routes.push(route);
+  }
+
+  private handler(config: ServerConfig) {
+    return (req: IncomingMessage, res: ServerResponse): void => {
+      if (!checkBasicAuth(req, config)) {
+        req.resume();
+        sendText(res, 401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic realm="default"' });
+        return;
+      }
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        sendText(res, 400, 'Bad Request\n');
+        return;
+      }
+      void this.route(req, res, url).catch((err: unknown) => {
+        this.logger.critical(`Handling ${req.method} ${req.url} raised an unexpected exception: ${(err as Error).stack ?? err}`);
+        if (!res.headersSent) sendText(res, 500, 'Internal Server Error\n');
+        else res.destroy();
+      });
+    };
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    for (const r of this.routes) {
+      if (await r(req, res, url)) return;
+    }
+    req.resume();
+    sendText(res, 404, 'Not Found\n');
+  }
+
+  async start(): Promise<void> {
+    for (const config of this.configs) {
+      const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 30_000 });
+      server.on('request', this.handler(config));
+      server.on('clientError', (_err, socket) => {
+        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        else socket.destroy();
+      });
+      if (config.kind === 'unix') await this.listenUnix(server, config);
+      else await this.listenInet(server, config);
+      this.servers.push({ server, config });
+      if (config.username === null) {
+        this.logger.critical(`Server '${config.kind}_http_server' running without any HTTP authentication checking`);
+      }
+    }
+  }
+
+  private async listenUnix(server: Server, config: Extract<ServerConfig, { kind: 'unix' }>): Promise<void> {
+    let exists = false;
+    try {
+      lstatSync(config.file);
+      exists = true;
+    } catch {
+      /* no file: nothing stale to clear */
+    }
+    if (exists) {
+      if (await socketAlive(config.file)) throw new HttpStartError(IN_USE);
+      // A socket file left by a daemon that died: replace it, as Supervisor does.
+      try {
+        unlinkSync(config.file);
+      } catch (e) {
+        throw new HttpStartError(`Cannot remove stale socket file ${config.file}: ${(e as Error).message}`);
+      }
+    }
+    await listen(server, { path: config.file }, config.file);
+    try {
+      chmodSync(config.file, config.chmod);
+      if (config.chown) chownSync(config.file, config.chown.uid, config.chown.gid);
+    } catch (e) {
+      throw new HttpStartError(`Cannot change permissions of socket file ${config.file}: ${(e as Error).message}`);
+    }
+  }
+
+  private async listenInet(server: Server, config: Extract<ServerConfig, { kind: 'inet' }>): Promise<void> {
+    const host = config.host === '' || config.host === '*' ? undefined : config.host;
+    await listen(server, { host, port: config.port }, `${config.host}:${config.port}`);
+  }
+
+  /** Bound addresses, e.g. for tests that asked for port 0. */
+  addresses(): { kind: string; address: string | number | null }[] {
+    return this.servers.map(({ server, config }) => {
+      const a = server.address();
+      return { kind: config.kind, address: typeof a === 'string' ? a : (a?.port ?? null) };
+    });
+  }
+
+  async close(): Promise<void> {
+    const all = this.servers;
+    this.servers = [];
+    await Promise.all(
+      all.map(
+        ({ server, config }) =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+            if (config.kind === 'unix') {
+              try {
+                unlinkSync(config.file);
+              } catch {
+                /* already gone */
+              }
+            }
+          }),
+      ),
+    );
+  }
+}
+
+function listen(server: Server, opts: { path?: string; host?: string; port?: number }, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') reject(new HttpStartError(IN_USE));
+      else reject(new HttpStartError(`Cannot open an HTTP server: socket.error reported ${err.code ?? err.message} (${what})`));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(opts);
+  });
+}
+
+function socketAlive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ path });
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(true); // accepting but silent still means someone owns it
+    }, 1000);
+    s.once('connect', () => {
+      clearTimeout(t);
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
+  });
+}

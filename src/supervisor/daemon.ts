@@ -1,0 +1,317 @@
+// supervisord's lifecycle: realize the config, open logs and servers, run the core, and
+// react to signals (shutdown, restart, log reopen). One place owns every side effect of
+// the daemon itself; the core and the protocol layers stay free of them.
+import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { Config } from '../config/types.js';
+import { ConfigError } from '../config/types.js';
+import { loadConfig } from '../config/load.js';
+import { realSystem } from '../config/system.js';
+import { EventBus } from '../events/bus.js';
+import { MainLog } from '../logging/mainlog.js';
+import { ChildLog } from '../logging/childlog.js';
+import { Levels } from '../logging/levels.js';
+import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
+import { readLog, tailLog } from '../logging/read.js';
+import { LogError } from '../logging/errors.js';
+import type { Logger, ProcessHost } from '../process/host.js';
+import { Supervisor, type GroupFactory } from './supervisor.js';
+import { HttpServers } from '../http/server.js';
+import { logTailRoutes, xmlRpcRoute } from '../http/routes.js';
+import { RpcDispatcher } from '../rpc/dispatch.js';
+import { supervisorNamespace, type DaemonControl } from '../rpc/supervisor-ns.js';
+import { RpcFault } from '../rpc/faults.js';
+import { ensureRlimits } from './limits.js';
+import type { Route } from '../http/server.js';
+
+/** Command-line values that override [supervisord] keys. */
+export type ConfigOverrides = Partial<Config['supervisord']>;
+
+export interface DaemonOptions {
+  configFile: string;
+  overrides: ConfigOverrides;
+  /** Log to stdout as well (nodaemon and not silent). */
+  echoStdout: boolean;
+}
+
+/** Plug-ins that extend the daemon without it importing them (events, web UI, ...). */
+export interface DaemonExtension {
+  groupFactory?: GroupFactory;
+  /** Called once per run of the core (again after each restart). */
+  attach?(ctx: { daemon: Daemon; supervisor: Supervisor; http: HttpServers; bus: EventBus; logger: Logger }): void | (() => void);
+  routes?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Route[];
+}
+
+function applyOverrides(config: Config, o: ConfigOverrides): Config {
+  return { ...config, supervisord: { ...config.supervisord, ...o } };
+}
+
+function serverUrlFor(config: Config): string | null {
+  const unix = config.servers.find((s) => s.kind === 'unix');
+  if (unix && unix.kind === 'unix') return `unix://${unix.file}`;
+  const inet = config.servers.find((s) => s.kind === 'inet');
+  if (inet && inet.kind === 'inet') return `http://${inet.host && inet.host !== '*' ? inet.host : 'localhost'}:${inet.port}`;
+  return null;
+}
+
+export class Daemon {
+  config: Config;
+  logger!: MainLog;
+  supervisor: Supervisor | null = null;
+  bus = new EventBus();
+  private http: HttpServers | null = null;
+  private pendingAction: 'shutdown' | 'restart' | null = null;
+  private wake: (() => void) | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private extensions: DaemonExtension[] = [];
+  private detach: (() => void)[] = [];
+
+  constructor(
+    private readonly opts: DaemonOptions,
+    initialConfig: Config,
+  ) {
+    this.config = applyOverrides(initialConfig, opts.overrides);
+  }
+
+  use(ext: DaemonExtension): this {
+    this.extensions.push(ext);
+    return this;
+  }
+
+  static load(configFile: string, overrides: ConfigOverrides): Config {
+    return applyOverrides(loadConfig(configFile, realSystem()), overrides);
+  }
+
+  private openMainLog(): void {
+    const s = this.config.supervisord;
+    const path = s.logfileKind === 'none' ? null : s.logfileKind === 'syslog' ? 'syslog' : s.logfile;
+    this.logger = new MainLog({
+      path,
+      maxbytes: s.logfileMaxbytes,
+      backups: s.logfileBackups,
+      level: Levels[s.loglevel],
+      echoStdout: this.opts.echoStdout,
+    });
+  }
+
+  private makeHost(): ProcessHost {
+    const s = this.config.supervisord;
+    const logger = this.logger;
+    return {
+      logger: Object.assign(Object.create(logger) as MainLog, {
+        isEnabledFor: (l: string) => logger.isEnabledFor(Levels[l as keyof typeof Levels] ?? 0),
+      }),
+      bus: this.bus,
+      autoSpawnAllowed: () => this.supervisor?.mood === 'RUNNING',
+      serverUrl: serverUrlFor(this.config),
+      baseEnv: process.env,
+      openChildLog: (o) => new ChildLog(o),
+      autoLogName: (name, channel) => autoChildLogName(s.childlogdir, name, s.identifier, channel),
+      stripAnsi: s.stripAnsi,
+    };
+  }
+
+  private control(): DaemonControl {
+    const mapLogError = (e: unknown): never => {
+      if (e instanceof LogError) throw new RpcFault(e.code, e.code === 'NO_FILE' ? (e.detail ?? null) : null);
+      throw e;
+    };
+    return {
+      pid: process.pid,
+      identifier: () => this.config.supervisord.identifier,
+      mainLogfile: () => this.logger.path,
+      readMainLog: (offset, length) => {
+        try {
+          return readLog(this.logger.path, offset, length);
+        } catch (e) {
+          return mapLogError(e);
+        }
+      },
+      clearMainLog: () => {
+        const p = this.logger.path;
+        if (!p || !existsSync(p)) throw new RpcFault('NO_FILE');
+        try {
+          this.logger.clear();
+        } catch {
+          throw new RpcFault('FAILED');
+        }
+        this.logger.info('reopening log file');
+      },
+      rereadConfig: () => {
+        try {
+          return Daemon.load(this.config.configFile, this.opts.overrides);
+        } catch (e) {
+          throw e instanceof ConfigError ? e : new Error(String(e));
+        }
+      },
+      requestShutdown: () => this.request('shutdown'),
+      requestRestart: () => this.request('restart'),
+      readChildLog: (path, offset, length) => {
+        try {
+          return readLog(path, offset, length);
+        } catch (e) {
+          return mapLogError(e);
+        }
+      },
+      tailChildLog: (path, offset, length) => tailLog(path, offset, length),
+      fileExists: (p) => existsSync(p),
+    };
+  }
+
+  /** Shutdown and restart happen after the RPC reply is sent, as in Supervisor. */
+  request(action: 'shutdown' | 'restart'): void {
+    if (this.pendingAction === 'shutdown') return;
+    this.pendingAction = action;
+    this.wake?.();
+  }
+
+  private startTicks(): void {
+    const schedule = (): void => {
+      const now = Date.now() / 1000;
+      const next = (Math.floor(now / 5) + 1) * 5;
+      this.tickTimer = setTimeout(() => {
+        const when = Math.floor(Date.now() / 1000 / 5) * 5;
+        this.bus.emit({ type: 'TICK', period: 5, when });
+        if (when % 60 === 0) this.bus.emit({ type: 'TICK', period: 60, when });
+        if (when % 3600 === 0) this.bus.emit({ type: 'TICK', period: 3600, when });
+        schedule();
+      }, (next - now) * 1000 + 5);
+    };
+    schedule();
+  }
+
+  private writePidfile(): void {
+    try {
+      writeFileSync(this.config.supervisord.pidfile, `${process.pid}\n`);
+      this.logger.info(`supervisord started with pid ${process.pid}`);
+    } catch {
+      this.logger.critical(`could not write pidfile ${this.config.supervisord.pidfile}`);
+    }
+  }
+
+  private removePidfile(): void {
+    try {
+      unlinkSync(this.config.supervisord.pidfile);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /**
+   * Bring up logs, servers and processes. Throws (with the message to print) when the
+   * daemon cannot start, e.g. a port in use; `onReady` runs once everything is up.
+   */
+  async run(onReady: () => void = () => {}): Promise<number> {
+    let first = true;
+    for (;;) {
+      const s = this.config.supervisord;
+      this.openMainLog();
+      const rlimitInfos = first ? ensureRlimits(s.minfds, s.minprocs) : [];
+      if (process.getuid?.() === 0 && s.user === null) {
+        this.logger.critical(
+          'Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.',
+        );
+      }
+      for (const w of this.config.warnings) this.logger.warn(w);
+      for (const i of [...this.config.infos, ...rlimitInfos]) this.logger.info(i);
+      if (!s.nocleanup) clearAutoChildLogs(s.childlogdir, s.identifier, (m) => this.logger.warn(m));
+
+      const host = this.makeHost();
+      const factory = this.extensions.find((e) => e.groupFactory)?.groupFactory;
+      const sup = new Supervisor(this.config, this.logger, this.bus, host, factory);
+      this.supervisor = sup;
+      this.bus.onError = (err) => this.logger.error(`event handler failed: ${(err as Error).stack ?? err}`);
+      for (const g of this.config.groups) sup.addGroup(g);
+
+      const http = new HttpServers(this.config.servers, this.logger);
+      const dispatcher = new RpcDispatcher({ supervisor: supervisorNamespace(sup, this.control()) });
+      this.logger.info("RPC interface 'supervisor' initialized");
+      const ctx = { daemon: this, supervisor: sup, bus: this.bus, logger: this.logger };
+      for (const ext of this.extensions) for (const r of ext.routes?.(ctx) ?? []) http.addRoute(r);
+      http.addRoute(xmlRpcRoute(dispatcher, this.logger));
+      http.addRoute(
+        logTailRoutes({
+          childLogfile: (name, channel) => {
+            const colon = name.indexOf(':');
+            const g = sup.findGroup(colon < 0 ? name : name.slice(0, colon));
+            const p = g?.get(colon < 0 ? name : name.slice(colon + 1));
+            if (!p) return undefined;
+            return channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
+          },
+          mainLogfile: () => this.logger.path,
+        }),
+      );
+      try {
+        await http.start();
+      } catch (e) {
+        await http.close();
+        this.logger.critical((e as Error).message);
+        await this.logger.close();
+        throw e;
+      }
+      this.http = http;
+      for (const ext of this.extensions) {
+        const d = ext.attach?.({ ...ctx, http });
+        if (d) this.detach.push(d);
+      }
+      this.writePidfile();
+      if (first) onReady();
+      first = false;
+
+      this.bus.emit({ type: 'SUPERVISOR_STATE_CHANGE', to: 'RUNNING' });
+      sup.autostart();
+      this.startTicks();
+
+      const action = await new Promise<'shutdown' | 'restart'>((resolve) => {
+        this.wake = () => resolve(this.pendingAction!);
+        if (this.pendingAction) resolve(this.pendingAction);
+      });
+      this.wake = null;
+      await sup.shutdown(action === 'shutdown' ? 'SHUTDOWN' : 'RESTARTING');
+      if (this.tickTimer) clearTimeout(this.tickTimer);
+      for (const d of this.detach.splice(0)) d();
+      await http.close();
+      this.http = null;
+      await sup.dispose();
+      this.removePidfile();
+      if (action === 'shutdown' || this.pendingAction === 'shutdown') {
+        await this.logger.close();
+        return 0;
+      }
+      this.pendingAction = null;
+      try {
+        this.config = Daemon.load(this.config.configFile, this.opts.overrides);
+      } catch (e) {
+        // Supervisor would exit here; keeping the last good config keeps the programs up.
+        this.logger.critical(`restart: could not reread the config, keeping the previous one: ${(e as Error).message}`);
+      }
+      await this.logger.close();
+    }
+  }
+
+  /** Signal entry points, wired by the CLI. */
+  onSignal(sig: NodeJS.Signals): void {
+    switch (sig) {
+      case 'SIGTERM':
+      case 'SIGINT':
+      case 'SIGQUIT':
+        this.logger.warn(`received ${sig} indicating exit request`);
+        this.request('shutdown');
+        break;
+      case 'SIGHUP':
+        if (this.pendingAction === 'shutdown') {
+          this.logger.warn(`ignored ${sig} indicating restart request (shutdown in progress)`);
+        } else {
+          this.logger.warn(`received ${sig} indicating restart request`);
+          this.request('restart');
+        }
+        break;
+      case 'SIGUSR2':
+        this.logger.info(`received ${sig} indicating log reopen request`);
+        this.logger.reopen(); // logs 'supervisord logreopen' itself
+        this.supervisor?.reopenLogs();
+        break;
+      default:
+        this.logger.blather(`received ${sig} indicating nothing`);
+    }
+  }
+}

@@ -1,0 +1,7 @@
+// The one place that decides which optional subsystems (event listeners, web UI, JSON
+// API, ...) plug into the daemon. Each subsystem registers through Daemon.use().
+import type { Daemon } from './daemon.js';
+
+export function installExtensions(_daemon: Daemon): void {
+  // Subsystems register here as they land.
+}
