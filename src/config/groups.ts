@@ -97,9 +97,28 @@ export function groupsFromParser(ctx: LoadContext): GroupConfig[] {
     groups.push(fcgiGroup(ctx, new Section(ctx, name)));
   }
 
+  for (const g of groups) rejectDuplicateNames(ctx, g);
   // Python's stable sort with Config.__lt__: priority, then name by code point.
   groups.sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return groups;
+}
+
+/**
+ * Supervisor keys a group's processes by name, so a second process with the
+ * same name silently replaces the first; we refuse the config instead.
+ */
+function rejectDuplicateNames(ctx: LoadContext, g: GroupConfig): void {
+  const seen = new Set<string>();
+  for (const p of g.processes) {
+    if (seen.has(p.name)) {
+      const sec = new Section(ctx, p.source.section);
+      throw sec.error(
+        `Duplicate process name '${p.name}' in group '${g.name}'`,
+        sec.has('process_name') ? 'process_name' : undefined,
+      );
+    }
+    seen.add(p.name);
+  }
 }
 
 function eventListenerPool(ctx: LoadContext, sec: Section): GroupConfig {
