@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config, ProcessConfig } from '../../src/config/types.js';
+import { configError, testSystem, writeFiles } from './helpers.js';
+
+function load(text: string): Config & { dir: string } {
+  const dir = writeFiles({ 'supervisord.conf': text });
+  return { ...loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir })), dir };
+}
+function loadError(text: string): string {
+  const dir = writeFiles({ 'supervisord.conf': text });
+  const e = configError(() => loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir })));
+  return e.message.split(dir).join('DIR');
+}
+function proc(cfg: Config, name: string): ProcessConfig {
+  for (const g of cfg.groups) for (const p of g.processes) if (p.name === name) return p;
+  throw new Error(`no process ${name}`);
+}
+
+test('extension defaults keep Supervisor behaviour', () => {
+  const cfg = load('[supervisord]\n[program:a]\ncommand=c\n');
+  assert.deepEqual(proc(cfg, 'a').ext, {
+    dependsOn: [],
+    dependsTimeout: 60,
+    healthcheck: null,
+    healthcheckInterval: 5,
+    healthcheckTimeout: 2,
+    healthcheckRetries: 3,
+    healthcheckRestart: true,
+    restartDelay: 0,
+    backoff: 'linear',
+    backoffMax: 60,
+    fatalRetryAfter: 0,
+    memoryLimit: 0,
+    stdoutLogfileTimestamps: false,
+    stderrLogfileTimestamps: false,
+    stdoutLogfileFormat: 'text',
+    stderrLogfileFormat: 'text',
+    stdoutLinePrefix: '',
+    stderrLinePrefix: '',
+    environmentFiles: [],
+  });
+});
+
+test('every extension key', () => {
+  const cfg = load(
+    [
+      '[supervisord]',
+      '[program:db]',
+      'command=c',
+      '[group:infra]',
+      'programs=cache',
+      '[program:cache]',
+      'command=c',
+      '[program:a]',
+      'command=c',
+      'process_name=a%(process_num)d',
+      'numprocs=2',
+      'depends_on=db:healthy, infra ,db:COMPLETED',
+      'depends_timeout=30',
+      'healthcheck=curl -f http://localhost:80%(process_num)d/',
+      'healthcheck_interval=10',
+      'healthcheck_timeout=3',
+      'healthcheck_retries=5',
+      'healthcheck_restart=false',
+      'restart_delay=2',
+      'backoff=Exponential',
+      'backoff_max=120',
+      'fatal_retry_after=300',
+      'memory_limit=512MB',
+      'stdout_logfile_timestamps=true',
+      'stderr_logfile_timestamps=yes',
+      'stdout_logfile_format=json',
+      'stderr_logfile_format=text',
+      'stdout_line_prefix=[%(program_name)s:%(process_num)d] ',
+      'stderr_line_prefix=%(group_name)s!',
+      'environment_file=%(here)s/base.env, -local.env',
+    ].join('\n'),
+  );
+  const p = proc(cfg, 'a1');
+  assert.deepEqual(p.ext, {
+    dependsOn: [
+      { name: 'db', condition: 'healthy' },
+      { name: 'infra', condition: 'started' },
+      { name: 'db', condition: 'completed' },
+    ],
+    dependsTimeout: 30,
+    healthcheck: 'curl -f http://localhost:801/',
+    healthcheckInterval: 10,
+    healthcheckTimeout: 3,
+    healthcheckRetries: 5,
+    healthcheckRestart: false,
+    restartDelay: 2,
+    backoff: 'exponential',
+    backoffMax: 120,
+    fatalRetryAfter: 300,
+    memoryLimit: 512 * 1024 * 1024,
+    stdoutLogfileTimestamps: true,
+    stderrLogfileTimestamps: true,
+    stdoutLogfileFormat: 'json',
+    stderrLogfileFormat: 'text',
+    stdoutLinePrefix: '[a:1]',
+    stderrLinePrefix: 'a!',
+    environmentFiles: [
+      { path: `${cfg.dir}/base.env`, optional: false },
+      { path: `${cfg.dir}/local.env`, optional: true },
+    ],
+  });
+  assert.deepEqual(cfg.warnings, [], 'extension keys are known keys');
+});
+
+test('invalid extension values', () => {
+  const base = '[supervisord]\n[program:a]\ncommand=c\n';
+  assert.match(loadError(base + 'backoff=random\n'), /^Invalid value 'random' for 'backoff' in section \[program:a\] \(file: DIR\/supervisord.conf, line 4\): must be one of linear, exponential$/);
+  assert.match(loadError(base + 'stdout_logfile_format=xml\n'), /'stdout_logfile_format'.*must be one of text, json/);
+  assert.match(loadError(base + 'healthcheck_interval=0\n'), /'healthcheck_interval'.*must be an integer >= 1/);
+  assert.match(loadError(base + 'restart_delay=-1\n'), /'restart_delay'.*must be an integer >= 0/);
+  assert.match(loadError(base + 'memory_limit=lots\n'), /'memory_limit'.*invalid literal/);
+  assert.match(loadError(base + 'healthcheck_restart=perhaps\n'), /'healthcheck_restart'.*not a valid boolean/);
+  assert.match(loadError(base + 'depends_on=b:ready\n[program:b]\ncommand=c\n'), /'depends_on'.*unknown condition 'ready' for 'b'/);
+});
+
+test('depends_on: unknown names are errors naming file, section and key', () => {
+  assert.equal(
+    loadError('[supervisord]\n[program:a]\ncommand=c\ndepends_on=ghost\n'),
+    "Unknown program or group 'ghost' for 'depends_on' in section [program:a] (file: DIR/supervisord.conf, line 4)",
+  );
+});
+
+test('depends_on: cycles name every member', () => {
+  const msg = loadError(
+    '[supervisord]\n[program:a]\ncommand=c\ndepends_on=b\n[program:b]\ncommand=c\ndepends_on=c\n[program:c]\ncommand=c\ndepends_on=a:healthy\n',
+  );
+  assert.equal(msg, "Dependency cycle a -> b -> c -> a for 'depends_on' in section [program:a] (file: DIR/supervisord.conf, line 4)");
+  assert.match(loadError('[supervisord]\n[program:a]\ncommand=c\ndepends_on=a\n'), /^Dependency cycle a -> a/);
+});
+
+test('extension keys do not disturb a config Supervisor would also load', () => {
+  const cfg = load('[supervisord]\n[program:a]\ncommand=c\n[program:b]\ncommand=c\ndepends_on=a\n');
+  assert.deepEqual(proc(cfg, 'b').ext.dependsOn, [{ name: 'a', condition: 'started' }]);
+});
