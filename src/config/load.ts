@@ -165,7 +165,15 @@ export function loadConfig(configFile: string, sys: SystemInfo): Config {
   if (!parser.has('supervisord')) {
     throw new ConfigError(`.ini file does not include supervisord section (file: ${file})`, { file });
   }
-  const ctl = ctlFromSection(ctx, envExpansions(sys.env));
+  // supervisord never reads [supervisorctl], so a problem there must not stop the daemon.
+  let ctl: CtlConfig;
+  try {
+    ctl = ctlFromSection(ctx, envExpansions(sys.env));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    ctx.warnings.push(`Ignoring [supervisorctl]: ${e.message}`);
+    ctl = { ...CTL_DEFAULTS };
+  }
   const supervisord = supervisordSection(ctx);
   const rpcinterfaces = rpcInterfacesFromParser(ctx);
   const groups = groupsFromParser(ctx);

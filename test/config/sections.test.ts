@@ -206,3 +206,9 @@ test('unknown keys and sections are warnings with file and line', () => {
     `Unknown section [mystery] (file: ${f}, line 5) ignored`,
   ]);
 });
+
+test('a broken [supervisorctl] does not stop supervisord (it never reads it)', () => {
+  const cfg = load('[supervisord]\n[supervisorctl]\nprompt=%(nope)s\n');
+  assert.equal(cfg.ctl.prompt, 'supervisor');
+  assert.match(cfg.warnings[0] ?? '', /^Ignoring \[supervisorctl\]: Format string '%\(nope\)s'/);
+});
