@@ -23,7 +23,7 @@ test('Supervisor 4.2.5 end-to-end suite passes against our supervisord, supervis
     return;
   }
   const cwd = mkdtempSync(join(tmpdir(), 'svts-e2e-'));
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     E2E_SUPERVISORD: join(REPO, 'bin/supervisord'),
   };
