@@ -176,7 +176,11 @@ test('spawn errors: a missing command and a bad directory give Supervisor\'s mes
     const m = await d.waitState('missing', 'FATAL');
     assert.equal(m.description, "can't find command '/nonexistent/prog'");
     await d.waitState('baddir', 'FATAL', 8000);
-    const err = readFileSync(join(d.dir, 'baddir.err'), 'utf8');
+    // The child log is flushed within a few ms of the write, not synchronously.
+    const err = await waitFor('stderr log written', () => {
+      const t = readFileSync(join(d.dir, 'baddir.err'), 'utf8');
+      return t.includes('not spawned') ? t : undefined;
+    });
     assert.match(err, /supervisor: couldn't chdir to \/nonexistent-dir: ENOENT\nsupervisor: child process was not spawned/);
     const s = await d.info('stopped');
     assert.equal(s.description, 'Not started');
