@@ -9,6 +9,7 @@ import { byteSize, integer, loggingLevel, octal } from '../config/datatypes.js';
 import { Daemon, type ConfigOverrides } from '../supervisor/daemon.js';
 import { SUPERVISOR_VERSION } from '../rpc/supervisor-ns.js';
 import { installExtensions } from '../supervisor/extensions.js';
+import { lookupPasswd } from '../process/users.js';
 
 const USAGE = `supervisord -- run a set of applications as daemons.
 
@@ -160,6 +161,21 @@ async function main(): Promise<void> {
   }
 
   const isDaemonChild = process.env[DAEMON_ENV] === '1';
+  if (config.supervisord.user !== null) {
+    const err = dropPrivileges(config.supervisord.user);
+    if (err) usageError(err);
+  }
+  if (isDaemonChild) {
+    // What Supervisor's daemonize() does after the fork.
+    if (config.supervisord.directory !== null) {
+      try {
+        process.chdir(config.supervisord.directory);
+      } catch (e) {
+        usageError(`can't chdir into ${config.supervisord.directory}: ${(e as NodeJS.ErrnoException).code}`);
+      }
+    }
+    process.umask(config.supervisord.umask);
+  }
   let nodaemon = args.nodaemon || config.supervisord.nodaemon;
   if (process.pid === 1 && !nodaemon) nodaemon = true; // daemonizing PID 1 would end the container
   const silent = args.silent || config.supervisord.silent;
@@ -205,6 +221,27 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   process.exit(code);
+}
+
+/** Supervisor's drop_privileges: initgroups, setgid, setuid; null on success. */
+function dropPrivileges(user: string): string | null {
+  const entry = lookupPasswd(/^\d+$/.test(user) ? Number(user) : user);
+  if (!entry) return /^\d+$/.test(user) ? `Can't find uid ${user}` : `Can't find username '${user}'`;
+  const me = process.getuid?.();
+  if (me === entry.uid) return null;
+  if (me !== 0) return "Can't drop privilege as nonroot user";
+  try {
+    (process as NodeJS.Process & { initgroups?: (user: string, gid: number) => void }).initgroups?.(entry.name, entry.gid);
+  } catch {
+    return 'Could not set groups of effective user';
+  }
+  try {
+    process.setgid?.(entry.gid);
+    process.setuid?.(entry.uid);
+  } catch (e) {
+    return `Could not set user id of effective user: ${(e as Error).message}`;
+  }
+  return null;
 }
 
 /** Start a detached copy of ourselves and return only once it reports ready (or failed). */
