@@ -1,0 +1,107 @@
+// GET /api/events: the event bus as Server-Sent Events. A `hello` event carries the full
+// process list first, so a client never races a separate list request against the
+// stream; then one event per bus event. Log lines come only for processes named in
+// ?logs=, followed from the log files (PROCESS_LOG bus events exist only for programs
+// with stdout_events_enabled, but the files always do).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventBus } from '../events/bus.js';
+import type { SupervisorEvent } from '../events/types.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import type { XmlRpcValue } from '../rpc/xmlrpc.js';
+import { call, type Namespace } from './api-actions.js';
+import { HttpError } from './json.js';
+import { followLog } from '../logging/follow.js';
+import { SseStream } from './sse.js';
+import { StringDecoder } from 'node:string_decoder';
+
+export interface EventsDeps {
+  ns: Namespace;
+  sup: Supervisor;
+  bus: EventBus;
+}
+
+/** The log files of `names` ("group:proc" or "proc"), validated before the stream opens. */
+function logTargets(sup: Supervisor, spec: string, channel: string): { name: string; channel: 'stdout' | 'stderr'; path: string }[] {
+  if (channel !== 'stdout' && channel !== 'stderr' && channel !== 'both') throw new HttpError(400, 'BAD_REQUEST', 'channel must be stdout, stderr or both');
+  const out: { name: string; channel: 'stdout' | 'stderr'; path: string }[] = [];
+  for (const raw of spec.split(',')) {
+    const name = raw.trim();
+    if (!name) continue;
+    const colon = name.indexOf(':');
+    const g = sup.findGroup(colon < 0 ? name : name.slice(0, colon));
+    const p = g?.get(colon < 0 ? name : name.slice(colon + 1));
+    if (!g || !p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
+    const full = `${g.name}:${p.name}`;
+    if (channel !== 'stderr' && p.stdoutLogfile) out.push({ name: full, channel: 'stdout', path: p.stdoutLogfile });
+    if (channel !== 'stdout' && p.stderrLogfile) out.push({ name: full, channel: 'stderr', path: p.stderrLogfile });
+  }
+  return out;
+}
+
+export async function eventsRoute(req: IncomingMessage, res: ServerResponse, url: URL, d: EventsDeps): Promise<void> {
+  const logs = url.searchParams.get('logs');
+  const targets = logs ? logTargets(d.sup, logs, url.searchParams.get('channel') ?? 'both') : [];
+  const processes = await call(d.ns, 'getAllProcessInfo', []);
+  const stream = new SseStream(req, res);
+  stream.send('hello', { supervisor: { statename: d.sup.mood }, processes });
+
+  const info = (group: string, name: string): XmlRpcValue | null => {
+    const fn = d.ns['getProcessInfo'];
+    try {
+      // Synchronous for getProcessInfo: the snapshot is the one this event announces.
+      const v = fn?.([`${group}:${name}`]);
+      return v instanceof Promise || v === undefined ? null : v;
+    } catch {
+      return null; // e.g. SHUTDOWN_STATE while the daemon stops
+    }
+  };
+
+  const onEvent = (e: SupervisorEvent): void => {
+    switch (e.type) {
+      case 'PROCESS_STATE':
+        stream.send('process', {
+          name: `${e.groupName}:${e.processName}`,
+          group: e.groupName,
+          from: e.from,
+          to: e.to,
+          pid: e.pid,
+          expected: e.expected,
+          info: info(e.groupName, e.processName),
+        });
+        break;
+      case 'PROCESS_GROUP': {
+        const g = d.sup.findGroup(e.groupName);
+        const members = e.change === 'ADDED' && g ? g.processes.map((p) => info(g.name, p.name)).filter((x) => x !== null) : [];
+        stream.send('group', { change: e.change, group: e.groupName, processes: members });
+        break;
+      }
+      case 'SUPERVISOR_STATE_CHANGE':
+        stream.send('supervisor', { statename: e.to });
+        break;
+      case 'PROCESS_HEALTH':
+        stream.send('health', { name: `${e.groupName}:${e.processName}`, health: e.health, pid: e.pid, detail: e.detail });
+        break;
+      case 'REMOTE_COMMUNICATION':
+        stream.send('remote', { type: e.commType, data: e.data });
+        break;
+      default:
+        // TICK is noise for a browser; PROCESS_LOG/COMMUNICATION come from ?logs= instead.
+        break;
+    }
+  };
+  stream.onClose(d.bus.subscribe(onEvent));
+
+  for (const t of targets) {
+    const decoder = new StringDecoder('utf8');
+    try {
+      const f = followLog(t.path, { fromEnd: 0 }, (buf) => {
+        const text = decoder.write(buf);
+        if (text) stream.send('log', { name: t.name, channel: t.channel, text });
+      });
+      stream.onClose(() => f.close());
+    } catch {
+      // No file yet (process never ran): nothing to follow, state events still flow.
+      stream.send('log-missing', { name: t.name, channel: t.channel });
+    }
+  }
+}

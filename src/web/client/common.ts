@@ -1,0 +1,93 @@
+// Browser-side helpers shared by the status and tail pages (compiled by tsc, served by
+// the daemon from /assets/). No framework: DOM APIs and textContent only, never
+// innerHTML, so process names and log text can never become markup.
+
+/** getProcessInfo's fields, as the JSON API returns them. */
+export interface ProcessInfo {
+  name: string;
+  group: string;
+  start: number;
+  stop: number;
+  now: number;
+  state: number;
+  statename: string;
+  spawnerr: string;
+  exitstatus: number;
+  logfile: string;
+  stdout_logfile: string;
+  stderr_logfile: string;
+  pid: number;
+  description: string;
+}
+
+export interface ActionReply {
+  ok?: boolean;
+  message?: string;
+  error?: { status: number; code: string; message: string };
+}
+
+/** The per-daemon CSRF token the page was rendered with. */
+export function csrfToken(): string {
+  return document.querySelector<HTMLMetaElement>('meta[name="sv-token"]')?.content ?? '';
+}
+
+/** POSTs a JSON action; resolves to the reply (errors included), never throws on HTTP status. */
+export async function postAction(path: string, body: Record<string, unknown> = {}): Promise<ActionReply> {
+  try {
+    const res = await fetch(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Supervisor-Token': csrfToken() },
+      body: JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+    const reply = (await res.json()) as ActionReply;
+    if (!res.ok && !reply.error) return { error: { status: res.status, code: 'HTTP', message: `HTTP ${res.status}` } };
+    return reply;
+  } catch (e) {
+    return { error: { status: 0, code: 'NETWORK', message: `request failed: ${(e as Error).message}` } };
+  }
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`missing #${id}`);
+  return e as T;
+}
+
+/** Python's str(timedelta) for whole seconds, as Supervisor prints uptimes. */
+export function formatUptime(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const days = Math.floor(s / 86400);
+  const rest = s % 86400;
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  const hms = `${Math.floor(rest / 3600)}:${p2(Math.floor((rest % 3600) / 60))}:${p2(rest % 60)}`;
+  return days ? `${days} day${days === 1 ? '' : 's'}, ${hms}` : hms;
+}
+
+/** Shows an action's outcome in the page's live region (screen readers announce it). */
+export function showMessage(text: string, kind: 'ok' | 'error' | 'pending'): void {
+  const m = byId('message');
+  m.textContent = text;
+  m.className = `msg ${kind === 'ok' ? '' : kind}`;
+}
+
+export function setConnection(live: boolean, text: string): void {
+  const c = byId('conn');
+  c.textContent = text;
+  c.className = `conn ${live ? 'live' : 'down'}`;
+}
+
+export function fullName(i: { group: string; name: string }): string {
+  return `${i.group}:${i.name}`;
+}
+
+export function apiPath(...parts: string[]): string {
+  return 'api/' + parts.map(encodeURIComponent).join('/');
+}

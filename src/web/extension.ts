@@ -1,0 +1,23 @@
+// Plugs the web UI and the JSON API into the daemon (registered in
+// src/supervisor/extensions.ts). Both drive processes through the supervisor.* namespace,
+// built per run of the core so it always sees the live Supervisor.
+import type { DaemonExtension } from '../supervisor/daemon.js';
+import { supervisorNamespace } from '../rpc/supervisor-ns.js';
+import { CsrfGuard } from '../http/csrf.js';
+import { apiRoute } from '../http/api.js';
+import { webDaemonControl } from './control.js';
+import { webRoute } from './pages.js';
+
+export function webExtension(): DaemonExtension {
+  // One token per daemon process, not per core run: pages stay valid across restarts.
+  const csrf = new CsrfGuard();
+  return {
+    routes: ({ daemon, supervisor, bus, logger }) => {
+      const ns = supervisorNamespace(supervisor, webDaemonControl(daemon));
+      return [
+        apiRoute({ ns, sup: supervisor, bus, csrf, logger }),
+        webRoute({ token: csrf.token, identification: () => daemon.config.supervisord.identifier }),
+      ];
+    },
+  };
+}
