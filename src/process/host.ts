@@ -19,6 +19,8 @@ export interface LogSink {
   reopen(): void;
   clear(): void;
   flush?(): void;
+  /** False for /dev/stdout, FIFOs and the like, which are never rotated. */
+  readonly isRegularFile?: boolean;
   close(): Promise<void>;
 }
 

@@ -38,6 +38,8 @@ export interface Snapshot {
   laststop: number;
   /** Monotonic ms of the last spawn, for startsecs arithmetic immune to clock changes. */
   startedMono: number;
+  /** depends_on (extension): STARTING with pid 0 while this names what it waits for. */
+  waitingFor: string | null;
 }
 
 export const initialSnapshot: Snapshot = {
@@ -50,9 +52,10 @@ export const initialSnapshot: Snapshot = {
   laststart: 0,
   laststop: 0,
   startedMono: 0,
+  waitingFor: null,
 };
 
-export type TimerName = 'startsecs' | 'backoff' | 'stopwait' | 'restartDelay' | 'fatalRetry';
+export type TimerName = 'startsecs' | 'backoff' | 'stopwait' | 'restartDelay' | 'fatalRetry' | 'dependsTimeout';
 
 export type MachineEvent =
   | { kind: 'start' } // administrative or autostart: spawn now
@@ -62,6 +65,10 @@ export type MachineEvent =
   | { kind: 'stop' } // administrative stop
   | { kind: 'giveUp' } // stop_all on a BACKOFF process
   | { kind: 'killFailed'; message: string }
+  // depends_on (extension): wait in STARTING until the coordinator says go or fail.
+  | { kind: 'waitForDependencies'; description: string; timeoutSecs: number }
+  | { kind: 'dependenciesReady' }
+  | { kind: 'dependenciesFailed'; message: string }
   | { kind: 'timer'; name: TimerName };
 
 export type LogLevel = 'critical' | 'error' | 'warn' | 'info' | 'debug';
@@ -118,6 +125,7 @@ export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: 
     effects.push({ kind: 'arm', timer, ms: Math.max(0, seconds * 1000) });
   };
   const spawn = (): void => {
+    s.waitingFor = null;
     s.killing = false;
     s.spawnerr = null;
     s.exitstatus = null;
@@ -151,6 +159,38 @@ export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: 
   switch (ev.kind) {
     case 'start':
       if (s.state === 'STOPPED' || s.state === 'EXITED' || s.state === 'FATAL' || s.state === 'BACKOFF') spawn();
+      break;
+
+    case 'waitForDependencies':
+      if (s.state === 'STOPPED' || s.state === 'EXITED' || s.state === 'FATAL' || s.state === 'BACKOFF') {
+        s.spawnerr = null;
+        s.exitstatus = null;
+        s.waitingFor = ev.description;
+        s.laststart = ctx.wallNow;
+        go('STARTING');
+        if (ev.timeoutSecs > 0) arm('dependsTimeout', ev.timeoutSecs);
+      }
+      break;
+
+    case 'dependenciesReady':
+      if (s.state === 'STARTING' && s.waitingFor !== null) {
+        effects.push({ kind: 'disarm' });
+        if (ctx.autoSpawnAllowed) spawn();
+        else {
+          s.waitingFor = null;
+          go('STOPPED');
+        }
+      }
+      break;
+
+    case 'dependenciesFailed':
+      if (s.state === 'STARTING' && s.waitingFor !== null) {
+        s.waitingFor = null;
+        s.spawnerr = ev.message;
+        log('info', `gave up: ${cfg.name} entered FATAL state, ${ev.message}`);
+        s.backoff = 0;
+        go('FATAL');
+      }
       break;
 
     case 'spawned':
@@ -187,6 +227,15 @@ export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: 
             kill(9, cfg.killasgroup);
           }
           break;
+        case 'dependsTimeout':
+          if (s.state === 'STARTING' && s.waitingFor !== null) {
+            const what = s.waitingFor;
+            s.waitingFor = null;
+            s.spawnerr = `timed out waiting for ${what}`;
+            log('info', `gave up: ${cfg.name} entered FATAL state, timed out waiting for ${what}`);
+            go('FATAL');
+          }
+          break;
         case 'restartDelay':
         case 'fatalRetry':
           if ((s.state === 'EXITED' || s.state === 'FATAL') && ctx.autoSpawnAllowed) spawn();
@@ -195,7 +244,10 @@ export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: 
       break;
 
     case 'stop':
-      if (s.state === 'BACKOFF') {
+      if (s.state === 'STARTING' && s.waitingFor !== null) {
+        s.waitingFor = null;
+        go('STOPPED');
+      } else if (s.state === 'BACKOFF') {
         // Supervisor: a stop during BACKOFF goes straight to STOPPED rather than waiting out retries.
         log('debug', `Attempted to kill ${cfg.name}, which is in BACKOFF state.`);
         go('STOPPED');

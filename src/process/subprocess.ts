@@ -11,6 +11,8 @@ import { resolveCommand, CommandError } from './command.js';
 import { OutputChannel } from './output.js';
 import { signame } from './signals.js';
 import { lookupPasswd } from './users.js';
+import { readEnvironmentFiles } from './envfile.js';
+import { LineTransformer } from '../logging/transform.js';
 import type { ProcessStateName } from './states.js';
 
 export function machineConfig(c: ProcessConfig): MachineConfig {
@@ -101,6 +103,18 @@ export class Subprocess {
   giveUp(): void {
     this.dispatch({ kind: 'giveUp' });
   }
+  /** depends_on: enter STARTING (pid 0) and wait for the coordinator's verdict. */
+  waitForDependencies(description: string, timeoutSecs: number): void {
+    this.dispatch({ kind: 'waitForDependencies', description, timeoutSecs });
+  }
+  dependenciesReady(): void {
+    this.dispatch({ kind: 'dependenciesReady' });
+  }
+  dependenciesFailed(message: string): void {
+    this.dispatch({ kind: 'dependenciesFailed', message });
+  }
+  /** Health-check verdict (extension), null when the program has no healthcheck. */
+  health: 'starting' | 'healthy' | 'unhealthy' | null = null;
 
   /** Send a signal without intending to stop (signalProcess); null on success. */
   signal(sig: number): string | null {
@@ -234,6 +248,8 @@ export class Subprocess {
     if (url) env.SUPERVISOR_SERVER_URL = url;
     env.SUPERVISOR_PROCESS_NAME = this.name;
     env.SUPERVISOR_GROUP_NAME = this.group;
+    // environment_file values sit under environment= (program or [supervisord]), which wins.
+    if (this.config.ext.environmentFiles.length) Object.assign(env, readEnvironmentFiles(this.config.ext.environmentFiles));
     Object.assign(env, this.config.environment);
     return env;
   }
@@ -242,7 +258,28 @@ export class Subprocess {
     const path = channel === 'stdout' ? this.stdoutLogfile : this.stderrLogfile;
     if (!path || this.sinks[channel]) return;
     const c = this.config[channel];
-    this.sinks[channel] = this.host.openChildLog({ path, maxbytes: c.maxbytes, backups: c.backups });
+    const sink = this.host.openChildLog({ path, maxbytes: c.maxbytes, backups: c.backups });
+    this.sinks[channel] = sink;
+    if (c.maxbytes > 0 && sink.isRegularFile === false && !this.warnedNotRegular[channel]) {
+      this.warnedNotRegular[channel] = true;
+      this.host.logger.warn(
+        `${channel}_logfile for '${this.name}' is ${path}, which is not a regular file: ${channel}_logfile_maxbytes ignored, no rotation`,
+      );
+    }
+  }
+
+  private warnedNotRegular = { stdout: false, stderr: false };
+
+  /** Extension line options; null (no per-byte work) when none is set. */
+  private transformFor(channel: 'stdout' | 'stderr'): ((b: Buffer) => Buffer) | null {
+    const x = this.config.ext;
+    const opts =
+      channel === 'stdout'
+        ? { timestamps: x.stdoutLogfileTimestamps, format: x.stdoutLogfileFormat, prefix: x.stdoutLinePrefix }
+        : { timestamps: x.stderrLogfileTimestamps, format: x.stderrLogfileFormat, prefix: x.stderrLinePrefix };
+    if (!opts.timestamps && opts.format === 'text' && !opts.prefix) return null;
+    const t = new LineTransformer({ ...opts, processName: this.name, stream: channel });
+    return (b) => t.push(b);
   }
 
   /** Checks Supervisor makes in the forked child; failing ones are reported the same way. */
@@ -365,7 +402,7 @@ export class Subprocess {
         captureMaxbytes: c[channel].captureMaxbytes,
         eventsEnabled: c[channel].eventsEnabled,
         stripAnsi: this.host.stripAnsi,
-        transform: null,
+        transform: this.transformFor(channel),
         logger: this.host.logger,
         mainlogDebug,
         bus: this.host.bus,

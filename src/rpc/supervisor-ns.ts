@@ -119,21 +119,28 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       stderr_logfile: p.stderrLogfile ?? '',
       pid: s.pid,
     };
-    return { ...base, description: describeProcess(base) };
+    const description = s.waitingFor !== null ? `waiting for ${s.waitingFor}` : describeProcess(base);
+    return { ...base, description };
   };
 
   const startOne = async (name: string, wait: boolean): Promise<XmlRpcValue> => {
     const { group, process: p } = lookup(name);
     if (!p) return startGroup(group, wait);
+    let pathEnv: string | undefined;
     try {
-      resolveCommand(p.config.command, p.buildEnv().PATH);
+      pathEnv = p.buildEnv().PATH;
+    } catch {
+      pathEnv = process.env.PATH; // a bad environment_file is reported as the spawn error
+    }
+    try {
+      resolveCommand(p.config.command, pathEnv);
     } catch (e) {
       if (e instanceof CommandError) throw new RpcFault(e.fault, e.message);
       throw e;
     }
     if (RUNNING_STATES.has(p.state)) throw new RpcFault('ALREADY_STARTED', name);
     if (p.state === 'UNKNOWN') throw new RpcFault('FAILED', `${name} is in an unknown process state`);
-    p.start();
+    sup.startProcess(p);
     if (p.snap.spawnerr) throw new RpcFault('SPAWN_ERROR', name);
     if (!wait || p.state === 'RUNNING') return true;
     return waitForProcess(p, () => {
@@ -148,7 +155,8 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     const { group, process: p } = lookup(name);
     if (!p) return stopGroup(group, wait);
     if (!RUNNING_STATES.has(p.state)) throw new RpcFault('NOT_RUNNING', name);
-    p.stop();
+    if (p.config.ext.dependsOn.length || sup.dependencies.dependents(p).length) await sup.stopProcess(p);
+    else p.stop();
     if (!wait || STOPPED_STATES.has(p.state)) return true;
     return waitForProcess(p, () => STOPPED_STATES.has(p.state));
   };

@@ -7,6 +7,7 @@ import { ProcessGroup } from '../process/group.js';
 import type { Logger, ProcessHost } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
 import type { SupervisorStateName } from '../process/states.js';
+import { DependencyCoordinator } from './depends.js';
 
 export interface GroupDiff {
   added: GroupConfig[];
@@ -27,6 +28,7 @@ export class Supervisor {
   readonly groups = new Map<string, ProcessGroup>();
   private groupFingerprints = new Map<string, string>();
   private stopping: Promise<void> | null = null;
+  readonly dependencies: DependencyCoordinator;
 
   constructor(
     public config: Config,
@@ -34,7 +36,20 @@ export class Supervisor {
     readonly bus: EventBus,
     readonly host: ProcessHost,
     private readonly makeGroup: GroupFactory = (c, h) => new ProcessGroup(c, h),
-  ) {}
+  ) {
+    this.dependencies = new DependencyCoordinator(() => this.groups.values(), bus);
+  }
+
+  /** Start one process, its depends_on first; the single entry point for autostart and RPC. */
+  startProcess(p: Subprocess): void {
+    this.dependencies.start(p);
+  }
+
+  /** Stop one process after whatever depends on it (depends_on) is down. */
+  async stopProcess(p: Subprocess): Promise<void> {
+    await this.dependencies.stopDependents(p);
+    p.stop();
+  }
 
   /** Groups in start order: priority, then name (Supervisor sorts group configs this way). */
   sortedGroups(): ProcessGroup[] {
@@ -70,7 +85,7 @@ export class Supervisor {
   autostart(): void {
     if (this.mood !== 'RUNNING') return;
     for (const p of this.allProcesses()) {
-      if (p.config.autostart && p.state === 'STOPPED' && p.snap.laststart === 0) p.start();
+      if (p.config.autostart && p.state === 'STOPPED' && p.snap.laststart === 0) this.startProcess(p);
     }
   }
 
@@ -96,7 +111,7 @@ export class Supervisor {
   stopAllGroups(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
-      for (const g of this.sortedGroups().reverse()) {
+      for (const g of this.dependencies.stopOrder(this.sortedGroups())) {
         await this.stopGroupAndWait(g);
       }
     })().finally(() => {

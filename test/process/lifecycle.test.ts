@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync, chmodSync, mkdirSync, statSync } from 'node:fs';
+import { rmSync, readFileSync, readdirSync, writeFileSync, chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, waitFor, alive } from '../helpers/daemon.js';
 import { RpcFault } from '../../src/rpc/faults.js';
@@ -137,6 +137,7 @@ test('start order follows priority; shutdown stops in reverse priority', async (
     const code = await d.stop({ keep: true });
     assert.equal(code, 0);
     const log = readFileSync(d.logfile, 'utf8');
+    rmSync(d.dir, { recursive: true, force: true });
     const stops = [...log.matchAll(/stopped: (\w+)/g)].map((m) => m[1]);
     assert.deepEqual(stops, ['late', 'middle', 'early']);
   }
