@@ -1,0 +1,195 @@
+// The supervisorctl interpreter: parses one command line, dispatches it, and keeps the
+// LSB exit status. Mirrors Supervisor's Controller (cmd.Cmd) so output and exit codes
+// match line for line, including how unexpected errors are reported.
+
+import { Faults, RpcFault } from '../rpc/faults.js';
+import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
+import type { XmlRpcValue } from '../rpc/xmlrpc.js';
+import type { CtlOptions } from './options.js';
+import { pythonErrorLine } from './pyerrors.js';
+
+export const LSB = { SUCCESS: 0, GENERIC: 1, INVALID_ARGS: 2, UNIMPLEMENTED_FEATURE: 3, INSUFFICIENT_PRIVILEGES: 4, NOT_INSTALLED: 5, NOT_RUNNING: 7 } as const;
+export const LSBStatus = { NOT_RUNNING: 3, UNKNOWN: 4 } as const;
+
+const DEAD_PROGRAM_FAULTS: readonly number[] = [Faults.SPAWN_ERROR, Faults.ABNORMAL_TERMINATION, Faults.NOT_RUNNING];
+
+/** The API version this supervisorctl speaks (rpcinterface.API_VERSION). */
+const API_VERSION = '3.0';
+
+/** Reads one line from the user; null on end of input. */
+export type LineReader = (prompt: string, options?: { secret?: boolean }) => Promise<string | null>;
+
+/** A command returns true to leave the shell (quit, exit, EOF). */
+export interface Command {
+  run(ctl: Controller, arg: string): Promise<boolean | void>;
+  help?: string[];
+}
+
+export interface ControllerIO {
+  write(text: string): void;
+  writeError(text: string): void;
+  readLine: LineReader;
+  /** Abandons a pending readLine (it resolves null) without consuming a line. */
+  cancelRead(): void;
+}
+
+export class Controller {
+  exitStatus: number = LSB.SUCCESS;
+  readonly options: CtlOptions;
+  readonly io: ControllerIO;
+  readonly commands: Map<string, Command>;
+  /** Set while a streaming command (tail -f, fg) runs: Ctrl-C calls it instead of quitting. */
+  interruptHandler: (() => void) | null = null;
+  private client: XmlRpcClient | null = null;
+  private clientKey = '';
+  private completeInfo: ProcessInfo[] | null = null;
+
+  constructor(options: CtlOptions, io: ControllerIO, commands: Map<string, Command>) {
+    this.options = options;
+    this.io = io;
+    this.commands = commands;
+  }
+
+  output(message: string): void {
+    this.io.write(message + '\n');
+  }
+
+  close(): void {
+    this.client?.close();
+    this.client = null;
+  }
+
+  /** A client for the current serverurl and credentials (`open` and the 401 prompt change them). */
+  rpcClient(): XmlRpcClient {
+    const { serverurl, username, password } = this.options;
+    const key = JSON.stringify([serverurl, username, password]);
+    if (this.client === null || key !== this.clientKey) {
+      this.client?.close();
+      this.client = new XmlRpcClient(serverurl, { username, password });
+      this.clientKey = key;
+    }
+    return this.client;
+  }
+
+  rpc(method: string, ...params: XmlRpcValue[]): Promise<XmlRpcValue> {
+    return this.rpcClient().call(`supervisor.${method}`, params);
+  }
+
+  setExitStatusFromFault(code: number, ignored?: number): void {
+    if (code === ignored || code === Faults.SUCCESS) return;
+    this.exitStatus = DEAD_PROGRAM_FAULTS.includes(code) ? LSB.NOT_RUNNING : LSB.GENERIC;
+  }
+
+  /** Checks the server is reachable and speaks our API; prints why not. */
+  async upcheck(): Promise<boolean> {
+    try {
+      const api = await this.rpc('getVersion');
+      if (api !== API_VERSION) {
+        this.output(
+          `Sorry, this version of supervisorctl expects to talk to a server with API version ${API_VERSION}, ` +
+            `but the remote version is ${String(api)}.`,
+        );
+        this.exitStatus = LSB.NOT_INSTALLED;
+        return false;
+      }
+    } catch (err) {
+      if (err instanceof RpcFault) {
+        if (err.code === Faults.UNKNOWN_METHOD) {
+          this.output(
+            'Sorry, supervisord responded but did not recognize the supervisor namespace commands that ' +
+              'supervisorctl uses to control it.  Please check that the [rpcinterface:supervisor] section is ' +
+              'enabled in the configuration file (see sample.conf).',
+          );
+          this.exitStatus = LSB.UNIMPLEMENTED_FEATURE;
+          return false;
+        }
+        this.exitStatus = LSB.GENERIC;
+        throw err;
+      }
+      if (err instanceof XmlRpcTransportError && err.kind === 'connect') {
+        if (err.errno === 'ECONNREFUSED') {
+          this.output(`${this.options.serverurl} refused connection`);
+          this.exitStatus = LSB.INSUFFICIENT_PRIVILEGES;
+          return false;
+        }
+        if (err.errno === 'ENOENT') {
+          this.output(`${this.options.serverurl} no such file`);
+          this.exitStatus = LSB.NOT_RUNNING;
+          return false;
+        }
+        this.exitStatus = LSB.GENERIC;
+      }
+      throw err;
+    }
+    return true;
+  }
+
+  /** Process infos for tab completion, cached until the next command runs. */
+  async processInfosForCompletion(): Promise<ProcessInfo[]> {
+    if (this.completeInfo === null) this.completeInfo = (await this.rpc('getAllProcessInfo')) as unknown as ProcessInfo[];
+    return this.completeInfo;
+  }
+
+  /** Runs one line as cmd.Cmd.onecmd would. Returns true when the shell should stop. */
+  async onecmd(rawLine: string): Promise<boolean> {
+    let line = rawLine.trim();
+    if (!line) return false; // an empty line does not repeat the last command
+    if (line.startsWith('?')) line = 'help ' + line.slice(1);
+    const m = /^[A-Za-z0-9_]*/.exec(line);
+    const name = m ? m[0] : '';
+    const arg = line.slice(name.length).trim();
+    const command = name ? this.commands.get(name) : undefined;
+    if (!command) {
+      this.output(`*** Unknown syntax: ${line}`);
+      this.exitStatus = LSB.GENERIC;
+      return false;
+    }
+    this.completeInfo = null;
+    try {
+      return (await command.run(this, arg)) === true;
+    } catch (err) {
+      if (err instanceof XmlRpcTransportError && err.kind === 'http' && err.status === 401) {
+        this.output('Server requires authentication');
+        if (this.options.interactive) {
+          const username = await this.io.readLine('Username:');
+          const password = username === null ? null : await this.io.readLine('Password:', { secret: true });
+          if (username === null || password === null) return true;
+          this.output('');
+          this.options.username = username;
+          this.options.password = password;
+          return this.onecmd(rawLine);
+        }
+        this.exitStatus = LSB.GENERIC;
+        return false;
+      }
+      this.output(pythonErrorLine(err, this.options.serverurl));
+      this.exitStatus = LSB.GENERIC;
+      return false;
+    }
+  }
+}
+
+export interface ProcessInfo {
+  name: string;
+  group: string;
+  description: string;
+  start: number;
+  stop: number;
+  now: number;
+  state: number;
+  statename: string;
+  spawnerr: string;
+  exitstatus: number;
+  logfile: string;
+  stdout_logfile: string;
+  stderr_logfile: string;
+  pid: number;
+}
+
+/** Result struct of the multi-process calls (startAllProcesses, stopProcessGroup, ...). */
+export interface ProcessResult {
+  name: string;
+  group: string;
+  status: number;
+  description: string;
+}
