@@ -193,7 +193,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       if (!predicate(process)) continue;
       let r: Promise<XmlRpcValue> | XmlRpcValue;
       try {
-        r = action(`${group.name}:${process.name}`);
+        r = action(namespec(group, process));
       } catch (e) {
         record(group, process, e);
         continue;
@@ -208,6 +208,8 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     return results;
   };
 
+  /** Supervisor's make_namespec: just the process name when it equals the group's. */
+  const namespec = (g: ProcessGroup, p: Subprocess): string => (g.name === p.name ? p.name : `${g.name}:${p.name}`);
   const members = (g: ProcessGroup): { group: ProcessGroup; process: Subprocess }[] =>
     g.processes.map((process) => ({ group: g, process }));
   const everything = (): { group: ProcessGroup; process: Subprocess }[] => sup.sortedGroups().flatMap(members);
@@ -358,11 +360,16 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       live();
       const out: Record<string, XmlRpcValue>[] = [];
       for (const g of sup.config.groups) {
-        const inuse = sup.groups.has(g.name);
+        const live = sup.groups.get(g.name);
+        const inuse = live !== undefined;
         for (const c of g.processes) {
+          // Supervisor realizes AUTO log names into the config object of a running group, so
+          // they show here until a reread replaces the config objects (then 'auto' again).
+          const realized = live && live.config === g ? live.get(c.name) : undefined;
           const logName = (ch: 'stdout' | 'stderr'): string => {
             const lf = c[ch].logfile;
             if (ch === 'stderr' && c.redirectStderr) return 'none';
+            if (lf.kind === 'auto' && realized) return (ch === 'stdout' ? realized.stdoutLogfile : realized.stderrLogfile) ?? 'none';
             return lf.kind === 'path' ? lf.path : lf.kind;
           };
           out.push({
@@ -394,7 +401,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
             stderr_logfile_backups: c.stderr.backups,
             stderr_logfile_maxbytes: c.stderr.maxbytes,
             stderr_syslog: c.stderr.syslog,
-            serverurl: c.serverurl ?? 'auto',
+            serverurl: c.serverurl ?? 'none', // AUTO is None in Supervisor's config
           });
         }
       }
