@@ -67,7 +67,9 @@ export function apiRoute(d: ApiDeps): Route {
     const g = name.includes('*') ? undefined : d.sup.findGroup(colon < 0 ? name : name.slice(0, colon));
     const p = g?.get(colon < 0 ? name : name.slice(colon + 1));
     if (!g || !p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
-    return { full: `${g.name}:${p.name}`, stdout: p.stdoutLogfile, stderr: p.stderrLogfile };
+    // Supervisor's make_namespec: a process alone in its same-named group is just its name.
+    const full = g.name === p.name ? p.name : `${g.name}:${p.name}`;
+    return { full, stdout: p.stdoutLogfile, stderr: p.stderrLogfile };
   };
   const findGroup = (name: string): string => {
     if (!d.sup.findGroup(name)) throw new HttpError(404, 'BAD_NAME', `no such group: ${name}`);
