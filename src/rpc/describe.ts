@@ -29,12 +29,14 @@ export interface DescribableInfo {
   now: number;
   pid: number;
   spawnerr: string;
+  /** Extension: health of a process with a healthcheck, appended while RUNNING. */
+  health?: string | null;
 }
 
 export function describeProcess(i: DescribableInfo): string {
   switch (i.statename) {
     case 'RUNNING':
-      return `pid ${i.pid}, uptime ${formatUptime(i.now - i.start)}`;
+      return `pid ${i.pid}, uptime ${formatUptime(i.now - i.start)}${i.health ? `, ${i.health}` : ''}`;
     case 'FATAL':
     case 'BACKOFF':
       return i.spawnerr || `unknown error (try "tail ${i.name}")`;

@@ -10,6 +10,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { RpcFault, Faults } from './faults.js';
 import type { XmlRpcValue } from './xmlrpc.js';
 import { describeProcess } from './describe.js';
+import { healthOf } from '../process/health.js';
 
 export const API_VERSION = '3.0';
 export const SUPERVISOR_VERSION = '4.2.5';
@@ -119,8 +120,9 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       stderr_logfile: p.stderrLogfile ?? '',
       pid: s.pid,
     };
-    const description = s.waitingFor !== null ? `waiting for ${s.waitingFor}` : describeProcess(base);
-    return { ...base, description };
+    const health = healthOf(p); // extension: only processes with a healthcheck get the key
+    const description = s.waitingFor !== null ? `waiting for ${s.waitingFor}` : describeProcess({ ...base, health });
+    return health ? { ...base, description, health } : { ...base, description };
   };
 
   const startOne = async (name: string, wait: boolean): Promise<XmlRpcValue> => {

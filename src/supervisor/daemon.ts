@@ -39,6 +39,8 @@ export interface DaemonExtension {
   /** Called once per run of the core (again after each restart). */
   attach?(ctx: { daemon: Daemon; supervisor: Supervisor; http: HttpServers; bus: EventBus; logger: Logger }): void | (() => void);
   routes?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Route[];
+  /** Awaited after attach, right before autostart (e.g. stopping a killed daemon's leftover children). */
+  beforeAutostart?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Promise<void>;
 }
 
 function applyOverrides(config: Config, o: ConfigOverrides): Config {
@@ -257,6 +259,7 @@ export class Daemon {
       if (first) onReady();
       first = false;
 
+      for (const ext of this.extensions) await ext.beforeAutostart?.(ctx);
       this.bus.emit({ type: 'SUPERVISOR_STATE_CHANGE', to: 'RUNNING' });
       sup.autostart();
       this.startTicks();

@@ -2,8 +2,12 @@
 // API, ...) plug into the daemon. Each subsystem registers through Daemon.use().
 import type { Daemon } from './daemon.js';
 import { webExtension } from '../web/extension.js';
+import { monitorsExtension } from './monitors.js';
+import { stateFileExtension } from './statefile.js';
 
 export function installExtensions(_daemon: Daemon): void {
   // Subsystems register here as they land.
   _daemon.use(webExtension());
+  _daemon.use(monitorsExtension()); // healthcheck, memory_limit
+  _daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
 }

@@ -1,0 +1,138 @@
+// Wires health checks and memory_limit (extensions, issue #9) into the daemon: one
+// HealthMonitor per process with a `healthcheck`, one memory sampler for every process
+// with a `memory_limit`. Both follow PROCESS_STATE events on the bus, so processes added
+// later (reread, addProcessGroup) are covered too. Neither does anything for a config that
+// uses neither key.
+import type { EventBus } from '../events/bus.js';
+import type { Logger } from '../process/host.js';
+import type { Subprocess } from '../process/subprocess.js';
+import { STOPPED_STATES } from '../process/states.js';
+import { HealthMonitor, setHealth } from '../process/health.js';
+import { MemoryWatch, treeRss } from '../process/memory.js';
+import type { DaemonExtension } from './daemon.js';
+import type { Supervisor } from './supervisor.js';
+
+export interface MonitorsOptions {
+  /** memory_limit sampling period (5 s). */
+  memoryIntervalMs?: number;
+}
+
+/**
+ * Restart a process for a reason (unhealthy, over its memory limit): log why, stop it,
+ * and start it again once it is STOPPED, unless the daemon is shutting down meanwhile.
+ */
+export function restartProcess(sup: Supervisor, logger: Logger, p: Subprocess, reason: string, busy: WeakSet<Subprocess>): void {
+  if (busy.has(p) || sup.mood !== 'RUNNING') return;
+  if (p.state !== 'RUNNING' && p.state !== 'STARTING') return;
+  busy.add(p);
+  logger.warn(`restarting '${p.name}': ${reason}`);
+  const off = p.onStateChange((_from, to) => {
+    if (!STOPPED_STATES.has(to)) return;
+    off();
+    busy.delete(p);
+    setImmediate(() => {
+      if (sup.mood === 'RUNNING' && p.state === 'STOPPED') p.start();
+    });
+  });
+  p.stop();
+}
+
+export function monitorsExtension(opts: MonitorsOptions = {}): DaemonExtension {
+  const memoryIntervalMs = opts.memoryIntervalMs ?? 5000;
+  return {
+    attach({ supervisor: sup, bus, logger }) {
+      return attachMonitors(sup, bus, logger, memoryIntervalMs);
+    },
+  };
+}
+
+function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, memoryIntervalMs: number): () => void {
+  const health = new Map<Subprocess, HealthMonitor>();
+  const memory = new Map<Subprocess, MemoryWatch>();
+  const restarting = new WeakSet<Subprocess>();
+  let memTimer: NodeJS.Timeout | null = null;
+  let sampling = false;
+
+  const find = (group: string, name: string): Subprocess | undefined => sup.findGroup(group)?.get(name);
+
+  const healthMonitor = (p: Subprocess): HealthMonitor => {
+    let m = health.get(p);
+    if (m) return m;
+    m = new HealthMonitor(p, {
+      onChange: (h, detail, failures) => {
+        if (h === 'healthy') logger.info(`health: '${p.name}' is healthy (${detail})`);
+        else logger.warn(`health: '${p.name}' is unhealthy after ${failures} failed checks (${detail})`);
+        bus.emit({
+          type: 'PROCESS_HEALTH',
+          health: h === 'healthy' ? 'HEALTHY' : 'UNHEALTHY',
+          processName: p.name,
+          groupName: p.group,
+          pid: p.pid,
+          detail,
+        });
+      },
+      onUnhealthy: (detail, failures) => {
+        restartProcess(sup, logger, p, `unhealthy after ${failures} failed health checks (${detail})`, restarting);
+      },
+      onInvalid: (message) => logger.error(`health: '${p.name}': ${message}`),
+    });
+    health.set(p, m);
+    return m;
+  };
+
+  const sampleMemory = async (): Promise<void> => {
+    if (sampling) return;
+    sampling = true;
+    try {
+      const watched = [...memory.keys()].filter((p) => p.pid > 0 && (p.state === 'RUNNING' || p.state === 'STARTING'));
+      if (!watched.length) return;
+      const pids = watched.map((p) => p.pid);
+      const sizes = await treeRss(pids);
+      for (const p of watched) {
+        const rss = sizes.get(p.pid);
+        const w = memory.get(p);
+        if (rss === undefined || rss === null || !w || !pids.includes(p.pid)) continue;
+        if (p.state !== 'RUNNING' && p.state !== 'STARTING') continue;
+        const reason = w.sample(rss);
+        if (reason) restartProcess(sup, logger, p, reason, restarting);
+      }
+    } catch (e) {
+      logger.error(`memory_limit: sampling failed: ${(e as Error).message}`);
+    } finally {
+      sampling = false;
+    }
+  };
+
+  const unsubscribe = bus.subscribe((e) => {
+    if (e.type !== 'PROCESS_STATE') return;
+    const p = find(e.groupName, e.processName);
+    if (!p) return;
+    if (p.config.ext.healthcheck) {
+      const m = healthMonitor(p);
+      if (e.to === 'STARTING') m.reset();
+      else if (e.to === 'RUNNING') m.start();
+      else {
+        m.stop();
+        setHealth(p, 'starting');
+      }
+    }
+    if (p.config.ext.memoryLimit > 0) {
+      let w = memory.get(p);
+      if (!w) memory.set(p, (w = new MemoryWatch(p.config.ext.memoryLimit)));
+      if (e.to === 'STARTING') w.reset();
+      if (!memTimer) {
+        memTimer = setInterval(() => void sampleMemory(), memoryIntervalMs);
+        memTimer.unref();
+      }
+    }
+  });
+
+  return () => {
+    unsubscribe();
+    for (const m of health.values()) m.stop();
+    health.clear();
+    memory.clear();
+    if (memTimer) clearInterval(memTimer);
+    memTimer = null;
+  };
+}
