@@ -65,6 +65,11 @@ function dependsOn(v: string): ProcessExtensions['dependsOn'] {
     });
 }
 
+/** INI values lose trailing spaces; a prefix like "web | " keeps them when quoted. */
+function unquote(v: string): string {
+  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+}
+
 export function parseExtensions(sec: Section, names: Expansions): ProcessExtensions {
   const c = <T>(key: string, def: string, fn: (v: string) => T): T => sec.conv(key, def, fn, names);
   const healthcheck = sec.str('healthcheck', null, names);
@@ -98,8 +103,8 @@ export function parseExtensions(sec: Section, names: Expansions): ProcessExtensi
     stderrLogfileTimestamps: c('stderr_logfile_timestamps', 'false', boolean),
     stdoutLogfileFormat: c('stdout_logfile_format', 'text', oneOf(['text', 'json'] as const)),
     stderrLogfileFormat: c('stderr_logfile_format', 'text', oneOf(['text', 'json'] as const)),
-    stdoutLinePrefix: sec.str('stdout_line_prefix', '', names),
-    stderrLinePrefix: sec.str('stderr_line_prefix', '', names),
+    stdoutLinePrefix: unquote(sec.str('stdout_line_prefix', '', names)),
+    stderrLinePrefix: unquote(sec.str('stderr_line_prefix', '', names)),
     environmentFiles: envFiles,
   };
 }

@@ -34,6 +34,8 @@ export class ChildLog {
   private readonly flushMs: number;
   private readonly onError: (err: Error) => void;
   private fd = -1;
+  /** The fd is the daemon's own stdout/stderr, never closed by us. */
+  private borrowed = false;
   private regular = true;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -226,7 +228,17 @@ export class ChildLog {
       // until a reader appears; non-blocking gives ENXIO instead and EAGAIN
       // on a full pipe, which writeOut() retries.
       const { O_WRONLY, O_APPEND, O_NONBLOCK } = fs.constants;
-      this.fd = fs.openSync(this.path, O_WRONLY | O_APPEND | O_NONBLOCK);
+      try {
+        this.fd = fs.openSync(this.path, O_WRONLY | O_APPEND | O_NONBLOCK);
+        this.borrowed = false;
+      } catch (err) {
+        // /dev/stdout when our stdout is a socket (Node's own pipes, some container
+        // runtimes) cannot be reopened: write to the inherited descriptor instead.
+        const fd = inheritedFd(this.path);
+        if (fd === null || (errnoCode(err) !== 'ENXIO' && errnoCode(err) !== 'EOPNOTSUPP')) throw err;
+        this.fd = fd;
+        this.borrowed = true;
+      }
       this.regular = false;
       this.fileSize = 0;
       return;
@@ -238,6 +250,10 @@ export class ChildLog {
 
   private closeFd(): void {
     if (this.fd < 0) return;
+    if (this.borrowed) {
+      this.fd = -1;
+      return;
+    }
     try {
       fs.closeSync(this.fd);
     } catch (err) {
@@ -254,6 +270,14 @@ export class ChildLog {
     this.lastErrorCode = code;
     this.onError(e);
   }
+}
+
+/** /dev/stdout, /dev/stderr, /dev/fd/N and /proc/self/fd/N name a descriptor we already hold. */
+function inheritedFd(path: string): number | null {
+  if (path === '/dev/stdout') return 1;
+  if (path === '/dev/stderr') return 2;
+  const m = /^\/(?:dev|proc\/self)\/fd\/(\d+)$/.exec(path);
+  return m ? Number(m[1]) : null;
 }
 
 function defaultOnError(err: Error): void {
