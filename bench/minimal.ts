@@ -1,0 +1,101 @@
+// The "machine's limit" for each workload: the least a process manager could possibly do,
+// written as a bare Node loop and run as its own process so its CPU is read the same way
+// as a daemon's. Usage: node dist/bench/minimal.js <mode> <json-args>
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+
+const [mode, rawArgs] = process.argv.slice(2);
+const args = JSON.parse(rawArgs ?? '{}') as Record<string, unknown>;
+
+function spawnPiped(argv: string[]): ChildProcess {
+  const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  c.stdout!.resume();
+  c.stderr!.resume();
+  return c;
+}
+
+async function massSpawn(): Promise<void> {
+  const n = Number(args.n);
+  const reps = Number(args.reps);
+  const out = { start: [] as number[], stop: [] as number[] };
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const kids: ChildProcess[] = [];
+    await Promise.all(
+      Array.from({ length: n }, () => {
+        const c = spawnPiped(['/bin/sleep', '100000']);
+        kids.push(c);
+        return new Promise<void>((res, rej) => {
+          c.once('spawn', res);
+          c.once('error', rej);
+        });
+      }),
+    );
+    const t1 = performance.now();
+    await Promise.all(
+      kids.map(
+        (c) =>
+          new Promise<void>((res) => {
+            c.once('exit', () => res());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    const t2 = performance.now();
+    out.start.push(t1 - t0);
+    out.stop.push(t2 - t1);
+  }
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+/** Respawns each argv as soon as it exits until SIGTERM (or `cycles` exits in total). */
+function respawnLoop(): void {
+  const argvs = args.argvs as string[][];
+  const cycles = Number(args.cycles ?? Infinity);
+  let exits = 0;
+  let stopping = false;
+  const live = new Set<ChildProcess>();
+  const run = (argv: string[]): void => {
+    const c = spawnPiped(argv);
+    live.add(c);
+    c.once('exit', () => {
+      live.delete(c);
+      exits++;
+      if (exits >= cycles) stopping = true;
+      if (!stopping) run(argv);
+      else if (live.size === 0) process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => {
+    stopping = true;
+    for (const c of live) c.kill('SIGKILL');
+    setTimeout(() => process.exit(0), 2000).unref();
+    if (live.size === 0) process.exit(0);
+  });
+  for (const a of argvs) run(a);
+}
+
+function httpServer(): void {
+  const body = readFileSync(String(args.body));
+  const sock = String(args.sock);
+  rmSync(sock, { force: true });
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': body.length });
+      res.end(body);
+    });
+  });
+  srv.keepAliveTimeout = 60_000;
+  srv.listen(sock, () => process.stdout.write('ready\n'));
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+if (mode === 'spawn') void massSpawn();
+else if (mode === 'respawn') respawnLoop();
+else if (mode === 'http') httpServer();
+else {
+  process.stderr.write(`unknown mode ${mode}\n`);
+  process.exit(2);
+}
