@@ -1,0 +1,82 @@
+// 200 processes: bulk start/stop must reach the status view quickly, with each coalesced
+// DOM update (one per animation frame) well under 100 ms.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { startWebDaemon, waitFor, type WebDaemon, AUTH } from './fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const N = 200;
+
+let d: WebDaemon;
+let browser: Browser;
+
+before(async () => {
+  d = await startWebDaemon(`
+[program:many]
+command=sleep 1000
+process_name=%(program_name)s_%(process_num)03d
+numprocs=${N}
+autostart=false
+startsecs=0
+stopwaitsecs=2
+`);
+});
+after(async () => {
+  await browser?.close();
+  await d?.stop();
+});
+
+interface Stats {
+  events: number;
+  flushes: number;
+  maxFlushMs: number;
+  maxLatencyMs: number;
+}
+
+test(`status view with ${N} processes updates in < 100 ms per update`, { skip: existsSync(CHROMIUM) ? false : 'no chromium', timeout: 120_000 }, async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const ctx = await browser.newContext({ httpCredentials: { username: AUTH.username, password: AUTH.password } });
+  const page = await ctx.newPage();
+  const t0 = Date.now();
+  await page.goto(d.base + '/');
+  await waitFor('all rows', async () => ((await page.locator('tr.proc').count()) === N ? true : undefined), 10_000);
+  const initialMs = Date.now() - t0;
+  const reset = async (): Promise<void> => {
+    await page.evaluate(() => {
+      Object.assign((window as unknown as { svStats: Stats }).svStats, { events: 0, flushes: 0, maxFlushMs: 0, maxLatencyMs: 0 });
+    });
+  };
+  const inState = (s: string): Promise<number> => page.locator(`tr.proc[data-state="${s}"]`).count();
+  const stats = (): Promise<Stats> => page.evaluate(() => ({ ...(window as unknown as { svStats: Stats }).svStats }));
+
+  for (const [method, want] of [['supervisor.startAllProcesses', 'RUNNING'], ['supervisor.stopAllProcesses', 'STOPPED']] as const) {
+    await reset();
+    const c = d.client();
+    const started = Date.now();
+    try {
+      await c.call(method, [false]);
+    } finally {
+      c.close();
+    }
+    await waitFor(`${N} ${want}`, async () => ((await inState(want)) === N ? true : undefined), 30_000);
+    const s = await stats();
+    const total = Date.now() - started;
+    console.log(`# ${method}: ${s.events} events in ${s.flushes} DOM updates; max update ${s.maxFlushMs.toFixed(1)} ms, max event→DOM ${s.maxLatencyMs.toFixed(1)} ms; all ${want} after ${total} ms (initial render ${initialMs} ms)`);
+    assert.ok(s.events >= N, `saw ${s.events} events`);
+    assert.ok(s.flushes < s.events, 'events are coalesced');
+    assert.ok(s.maxFlushMs < 100, `max DOM update ${s.maxFlushMs} ms`);
+    assert.ok(s.maxLatencyMs < 100, `max event→DOM ${s.maxLatencyMs} ms`);
+  }
+  // The filter stays instant on a full table too.
+  const ms = await page.evaluate(() => {
+    const f = document.getElementById('filter') as HTMLInputElement;
+    const t = performance.now();
+    f.value = 'many_19';
+    f.dispatchEvent(new Event('input'));
+    return performance.now() - t;
+  });
+  assert.ok(ms < 100, `filter took ${ms} ms`);
+  assert.equal(await page.locator('tr.proc:visible').count(), 10);
+});
