@@ -189,42 +189,33 @@ function tcpCheck(host: string, port: number, timeoutMs: number): Promise<CheckR
 }
 
 // ---- registry: the health of every process, observable -------------------------------
+// The value lives on Subprocess.health (depends_on reads it there); observers live here.
 
 type HealthObserver = (health: Health, previous: Health) => void;
 
-interface HealthRecord {
-  value: Health;
-  observers: Set<HealthObserver>;
-}
-
-const registry = new WeakMap<Subprocess, HealthRecord>();
-
-function record(p: Subprocess): HealthRecord {
-  let r = registry.get(p);
-  if (!r) registry.set(p, (r = { value: 'starting', observers: new Set() }));
-  return r;
-}
+const observers = new WeakMap<Subprocess, Set<HealthObserver>>();
 
 /** The process's health, or null when it has no healthcheck. 'starting' = not yet healthy since the last spawn. */
 export function healthOf(p: Subprocess): Health | null {
   if (!p.config.ext.healthcheck) return null;
-  return registry.get(p)?.value ?? 'starting';
+  return p.health ?? 'starting';
 }
 
 /** Observe health changes of one process; returns the unsubscribe function. */
 export function onHealthChange(p: Subprocess, fn: HealthObserver): () => void {
-  const r = record(p);
-  r.observers.add(fn);
-  return () => r.observers.delete(fn);
+  let set = observers.get(p);
+  if (!set) observers.set(p, (set = new Set()));
+  set.add(fn);
+  return () => set.delete(fn);
 }
 
 /** Sets the health; observers run only on a change. */
 export function setHealth(p: Subprocess, value: Health): void {
-  const r = record(p);
-  const previous = r.value;
-  if (previous === value) return;
-  r.value = value;
-  for (const fn of [...r.observers]) {
+  const previous = healthOf(p) ?? 'starting';
+  const changed = p.health !== value;
+  p.health = value;
+  if (!changed || previous === value) return;
+  for (const fn of [...(observers.get(p) ?? [])]) {
     try {
       fn(value, previous);
     } catch {
@@ -245,10 +236,11 @@ export interface HealthMonitorOptions {
 }
 
 /**
- * Runs checks while the process is RUNNING: the first right when it enters RUNNING, then
- * one every healthcheck_interval seconds after the previous one finished (checks never
- * overlap). `healthcheck_retries` consecutive failures make it unhealthy; one success makes
- * it healthy. Each spawn resets health to 'starting'.
+ * Runs checks while the process is RUNNING: a probe right when it enters RUNNING (a success
+ * makes it healthy at once, a failure is not counted), then one every healthcheck_interval
+ * seconds after the previous one finished (checks never overlap). `healthcheck_retries`
+ * consecutive failures make it unhealthy; one success makes it healthy. Each spawn resets
+ * health to 'starting'.
  */
 export class HealthMonitor {
   private timer: NodeJS.Timeout | null = null;
@@ -287,7 +279,7 @@ export class HealthMonitor {
     this.active = true;
     this.failures = 0;
     const gen = ++this.generation;
-    void this.tick(gen);
+    void this.tick(gen, true);
   }
 
   /** The process left RUNNING: stop checking (health keeps its value until the next spawn). */
@@ -298,7 +290,8 @@ export class HealthMonitor {
     this.timer = null;
   }
 
-  private async tick(gen: number): Promise<void> {
+  /** `probe`: the check right at RUNNING; its failure does not count (the program may still be binding its port). */
+  private async tick(gen: number, probe = false): Promise<void> {
     const p = this.process;
     const ext = p.config.ext;
     let result: CheckResult;
@@ -321,7 +314,7 @@ export class HealthMonitor {
         setHealth(p, 'healthy');
         this.opts.onChange('healthy', result.detail, 0);
       }
-    } else {
+    } else if (!probe) {
       this.failures++;
       if (this.failures >= ext.healthcheckRetries && before !== 'unhealthy') {
         setHealth(p, 'unhealthy');

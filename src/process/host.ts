@@ -42,6 +42,8 @@ export interface ProcessHost {
   openChildLog(opts: ChildLogOptions): LogSink;
   /** A fresh AUTO log file name in childlogdir. */
   autoLogName(processName: string, channel: 'stdout' | 'stderr'): string;
+  /** `*_syslog=true`: one line per message, formatted `NAME message` like Supervisor. */
+  syslog(processName: string, data: Buffer): void;
   /** Daemon-wide strip_ansi. */
   stripAnsi: boolean;
 }

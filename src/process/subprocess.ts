@@ -33,6 +33,22 @@ export function machineConfig(c: ProcessConfig): MachineConfig {
   };
 }
 
+function teeSink(a: LogSink, b: LogSink): LogSink {
+  return {
+    write: (c) => {
+      a.write(c);
+      b.write(c);
+    },
+    reopen: () => a.reopen(),
+    clear: () => a.clear(),
+    flush: () => a.flush?.(),
+    get isRegularFile() {
+      return a.isRegularFile;
+    },
+    close: () => a.close(),
+  };
+}
+
 export class ProcessError extends Error {
   constructor(
     readonly code: 'NOT_RUNNING' | 'NO_STDIN' | 'FAILED',
@@ -256,9 +272,15 @@ export class Subprocess {
 
   private openSink(channel: 'stdout' | 'stderr'): void {
     const path = channel === 'stdout' ? this.stdoutLogfile : this.stderrLogfile;
-    if (!path || this.sinks[channel]) return;
+    if (this.sinks[channel]) return;
     const c = this.config[channel];
-    const sink = this.host.openChildLog({ path, maxbytes: c.maxbytes, backups: c.backups });
+    const toSyslog = c.syslog && !(channel === 'stderr' && this.config.redirectStderr);
+    if (!path) {
+      if (toSyslog) this.sinks[channel] = this.syslogSink();
+      return;
+    }
+    const file = this.host.openChildLog({ path, maxbytes: c.maxbytes, backups: c.backups });
+    const sink: LogSink = toSyslog ? teeSink(file, this.syslogSink()) : file;
     this.sinks[channel] = sink;
     if (c.maxbytes > 0 && sink.isRegularFile === false && !this.warnedNotRegular[channel]) {
       this.warnedNotRegular[channel] = true;
@@ -269,6 +291,15 @@ export class Subprocess {
   }
 
   private warnedNotRegular = { stdout: false, stderr: false };
+
+  private syslogSink(): LogSink {
+    return {
+      write: (chunk) => this.host.syslog(this.name, chunk),
+      reopen: () => {},
+      clear: () => {},
+      close: async () => {},
+    };
+  }
 
   /** Extension line options; null (no per-byte work) when none is set. */
   private transformFor(channel: 'stdout' | 'stderr'): ((b: Buffer) => Buffer) | null {

@@ -13,6 +13,7 @@ import { Levels } from '../logging/levels.js';
 import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
 import { readLog, tailLog } from '../logging/read.js';
 import { LogError } from '../logging/errors.js';
+import { SyslogSink } from '../logging/syslog.js';
 import type { Logger, ProcessHost } from '../process/host.js';
 import { Supervisor, type GroupFactory } from './supervisor.js';
 import { HttpServers } from '../http/server.js';
@@ -66,6 +67,7 @@ export class Daemon {
   private tickTimer: NodeJS.Timeout | null = null;
   private extensions: DaemonExtension[] = [];
   private detach: (() => void)[] = [];
+  private childSyslog: SyslogSink | null = null;
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -108,6 +110,10 @@ export class Daemon {
       baseEnv: process.env,
       openChildLog: (o) => new ChildLog(o),
       autoLogName: (name, channel) => autoChildLogName(s.childlogdir, name, s.identifier, channel),
+      syslog: (name, data) => {
+        this.childSyslog ??= new SyslogSink('supervisord');
+        this.childSyslog.send(data.toString('utf8'), (line) => `${name} ${line}`);
+      },
       stripAnsi: s.stripAnsi,
     };
   }
