@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { XmlRpcClient } from '../src/rpc/client.js';
-import { encodeMethodResponse, type XmlRpcValue } from '../src/rpc/xmlrpc.js';
+import http from 'node:http';
+import { encodeMethodCall, encodeMethodResponse, type XmlRpcValue } from '../src/rpc/xmlrpc.js';
 import { DIST, isPm2, makeSystem, OUR_SUPERVISORD_JS, REPO, SYSTEMS, waitAll, type Prog, type System, type SystemKind } from './lib/systems.js';
 import { alive, countLines, cpuSeconds, fmt, killSeen, median, quantile, readStamps, rssMiB, sleep, track, waitUntil } from './lib/util.js';
 
@@ -207,10 +207,34 @@ async function timeCalls(call: () => Promise<unknown>, maxCalls: number, maxSecs
   return { lat, perSec: lat.length / ((performance.now() - t0) / 1000) };
 }
 
+/**
+ * A bare keep-alive XML-RPC caller: posts a pre-encoded request and reads the whole
+ * response without parsing it, so the figure is the daemon's (plus loopback), not the client's.
+ */
+function rawCaller(sock: string, method: string): { call: () => Promise<number>; close: () => void } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const body = Buffer.from(encodeMethodCall(method, []));
+  const call = (): Promise<number> =>
+    new Promise((res, rej) => {
+      const req = http.request(
+        { socketPath: sock, method: 'POST', path: '/RPC2', agent, headers: { Host: 'localhost', 'Content-Type': 'text/xml', 'Content-Length': String(body.length) } },
+        (r) => {
+          let n = 0;
+          r.on('data', (b: Buffer) => (n += b.length));
+          r.on('end', () => (r.statusCode === 200 && n > 0 ? res(n) : rej(new Error(`HTTP ${r.statusCode}`))));
+          r.on('error', rej);
+        },
+      );
+      req.on('error', rej);
+      req.end(body);
+    });
+  return { call, close: () => agent.destroy() };
+}
+
 async function api(): Promise<void> {
   const t = table('api', `API from one keep-alive client: getAllProcessInfo latency and getState rate`);
   t.notes.push(
-    `Sequential calls on one persistent connection (the project's XmlRpcClient, UNIX socket), up to ${CFG.apiCalls} list calls or ${CFG.apiSecs} s, and up to ${CFG.stateCalls} getState calls. PM2: list = pm2.list() (getMonitorData, what \`pm2 jlist\` uses), state = the daemon's \`ping\` RPC. Limit = a bare Node HTTP server on a UNIX socket returning supervisor-ts's exact XML response bytes, called with the same client (transport + client-side parse; no work in the server).`,
+    `Sequential calls on one persistent HTTP/1.1 connection over the UNIX socket; the request is pre-encoded and the response read in full but not parsed, so the figure is the daemon's, up to ${CFG.apiCalls} list calls or ${CFG.apiSecs} s, and up to ${CFG.stateCalls} getState calls. PM2: list = pm2.list() (getMonitorData, what \`pm2 jlist\` uses), state = the daemon's \`ping\` RPC. Limit = a bare Node HTTP server on a UNIX socket returning supervisor-ts's exact XML response bytes, called the same way (loopback transport only).`,
   );
   for (const n of CFG.apiNs) {
     const bodies: { list?: string; state?: string } = {};
@@ -223,11 +247,16 @@ async function api(): Promise<void> {
           bodies.list = encodeMethodResponse((await s.listCall()) as XmlRpcValue);
           bodies.state = encodeMethodResponse((await s.stateCall()) as XmlRpcValue);
         }
-        const l = await timeCalls(() => s.listCall(), CFG.apiCalls, CFG.apiSecs);
+        const sock = join(s.dir, 'supervisor.sock');
+        const list = isPm2(s) ? { call: () => s.listCall(), close: () => undefined } : rawCaller(sock, 'supervisor.getAllProcessInfo');
+        const state = isPm2(s) ? { call: () => s.stateCall(), close: () => undefined } : rawCaller(sock, 'supervisor.getState');
+        const l = await timeCalls(list.call, CFG.apiCalls, CFG.apiSecs);
         add(t, kind, `list latency, ${n} procs`, 'ms', l.lat);
         add(t, kind, `list p99, ${n} procs`, 'ms', [quantile(l.lat, 0.99)]);
         add(t, kind, `list calls/s, ${n} procs`, '1/s', [l.perSec]);
-        const st = await timeCalls(() => s.stateCall(), CFG.stateCalls, CFG.apiSecs);
+        const st = await timeCalls(state.call, CFG.stateCalls, CFG.apiSecs);
+        list.close();
+        state.close();
         add(t, kind, `getState calls/s, ${n} procs`, '1/s', [st.perSec]);
       });
     }
@@ -240,15 +269,15 @@ async function api(): Promise<void> {
         const sock = join(dir, 'http.sock');
         const srv = runMinimal('http', { sock, body: bodyFile });
         await waitUntil('limit http server', () => existsSync(sock), 10_000);
-        const client = new XmlRpcClient(`unix://${sock}`);
+        const client = rawCaller(sock, 'x');
         try {
           if (which === 'list') {
-            const l = await timeCalls(() => client.call('supervisor.getAllProcessInfo', []), CFG.apiCalls, CFG.apiSecs);
+            const l = await timeCalls(client.call, CFG.apiCalls, CFG.apiSecs);
             add(t, 'limit', `list latency, ${n} procs`, 'ms', l.lat);
             add(t, 'limit', `list p99, ${n} procs`, 'ms', [quantile(l.lat, 0.99)]);
             add(t, 'limit', `list calls/s, ${n} procs`, '1/s', [l.perSec]);
           } else {
-            const st = await timeCalls(() => client.call('supervisor.getState', []), CFG.stateCalls, CFG.apiSecs);
+            const st = await timeCalls(client.call, CFG.stateCalls, CFG.apiSecs);
             add(t, 'limit', `getState calls/s, ${n} procs`, '1/s', [st.perSec]);
           }
         } finally {
