@@ -37,8 +37,9 @@ button:hover:not(:disabled) { border-color: var(--accent); }
 button:disabled { opacity: .4; cursor: default; }
 button.danger { color: var(--err-fg); }
 button[aria-pressed="true"] { background: var(--run-bg); color: var(--run-fg); }
-.msg { margin: 0 1em; padding: 0; }
-.msg:not(:empty) { padding: .5em .8em; margin: .5em 1em; border-radius: 4px; background: var(--run-bg); color: var(--run-fg); }
+/* Always takes its line, so a message appearing never shifts the buttons under the pointer. */
+.msg { margin: .5em 1em 0; padding: .5em .8em; min-height: 2.4em; border-radius: 4px; }
+.msg:not(:empty) { background: var(--run-bg); color: var(--run-fg); }
 .msg.error:not(:empty) { background: var(--err-bg); color: var(--err-fg); }
 .msg.pending:not(:empty) { background: var(--warn-bg); color: var(--warn-fg); }
 main { padding: 0 1em 1em; }
@@ -46,6 +47,7 @@ table.status { width: 100%; border-collapse: collapse; background: var(--panel);
 table.status th { text-align: left; font-size: .8em; text-transform: uppercase; color: var(--muted); padding: .4em .6em; border-bottom: 2px solid var(--line); }
 table.status td { padding: .35em .6em; border-bottom: 1px solid var(--line); vertical-align: middle; }
 tr.group th { background: var(--bg); padding: .7em .6em .35em; font-size: .95em; text-transform: none; color: var(--fg); border-bottom: 1px solid var(--line); }
+tbody.solo tr.group { display: none; }
 tr.group th .gname { font-weight: bold; margin-right: 1em; }
 tr.group th .gsum { color: var(--muted); font-weight: normal; margin-right: 1em; font-size: .85em; }
 .state { display: inline-block; min-width: 6.5em; text-align: center; padding: .15em .5em; border-radius: 3px; font-weight: bold; font-size: .8em; letter-spacing: .03em; }

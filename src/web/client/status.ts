@@ -143,6 +143,9 @@ function refreshGroup(g: Group): void {
   }
   g.summary.textContent = `${running}/${g.rows.size} running`;
   g.tbody.hidden = shown === 0;
+  // A plain [program:x] is a group of one with the same name: its group row is noise.
+  const only = g.rows.size === 1 ? g.rows.values().next().value : undefined;
+  g.tbody.classList.toggle('solo', only !== undefined && only.info.name === g.name);
 }
 
 function refreshCounts(): void {
