@@ -171,3 +171,49 @@ test('healthcheck: exec runs with the program environment and directory, without
   const r4 = await runCheck(parseHealthcheck('exec:sh -c "echo broken >&2; exit 3"'), { timeoutMs: 5000, env, cwd: null, uid: null });
   assert.deepEqual(r4, { ok: false, detail: 'exit status 3: broken' });
 });
+
+test('healthcheck: PROCESS_HEALTH_HEALTHY / _UNHEALTHY on the bus (in-process daemon); EVENT subscribers do not get them', async () => {
+  const { Daemon } = await import('../../src/supervisor/daemon.js');
+  const { monitorsExtension } = await import('../../src/supervisor/monitors.js');
+  const { eventName, eventPayload, matchesSubscription } = await import('../../src/events/types.js');
+  const t = new TestDaemon({
+    programs:
+      '[program:web]\ncommand=sleep 1000\nstartsecs=0\n' +
+      'healthcheck=exec:test -f %(here)s/ok\nhealthcheck_interval=1\nhealthcheck_retries=1\nhealthcheck_restart=false\n',
+  });
+  await t.writeConfig();
+  writeFileSync(join(t.dir, 'ok'), '');
+  const daemon = new Daemon({ configFile: t.conf, overrides: {}, echoStdout: false }, Daemon.load(t.conf, {}));
+  daemon.use(monitorsExtension());
+  const seen: { name: string; payload: string; pid: number; viaEvent: boolean; viaHealth: boolean }[] = [];
+  daemon.bus.subscribe((e) => {
+    if (e.type !== 'PROCESS_HEALTH') return;
+    seen.push({
+      name: eventName(e),
+      payload: eventPayload(e),
+      pid: e.pid,
+      viaEvent: matchesSubscription(e, 'EVENT'),
+      viaHealth: matchesSubscription(e, 'PROCESS_HEALTH'),
+    });
+  });
+  const done = daemon.run();
+  try {
+    await waitFor('HEALTHY event', () => seen.length >= 1, 15_000);
+    rmSync(join(t.dir, 'ok'));
+    await waitFor('UNHEALTHY event', () => seen.length >= 2, 15_000);
+    const pid = daemon.supervisor!.findGroup('web')!.get('web')!.pid;
+    assert.deepEqual(
+      seen.slice(0, 2).map((s) => s.name),
+      ['PROCESS_HEALTH_HEALTHY', 'PROCESS_HEALTH_UNHEALTHY'],
+    );
+    assert.equal(seen[0]!.payload, `processname:web groupname:web pid:${pid} detail:exit status 0`);
+    assert.equal(seen[1]!.payload, `processname:web groupname:web pid:${pid} detail:exit status 1`);
+    assert.ok(seen.every((s) => !s.viaEvent && s.viaHealth));
+  } finally {
+    daemon.request('shutdown');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+    clearTimeout(timer);
+    rmSync(t.dir, { recursive: true, force: true });
+  }
+});
