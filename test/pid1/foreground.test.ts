@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUR_SUPERVISORD, waitFor } from '../helpers/daemon.js';
-import { childrenOf, cleanup, pid1SkipReason, sleep, startPid1, tempDir, waitExit } from './helpers.js';
+import { childrenOf, cleanup, pid1SkipReason, sleep, startPid1, tempDir, waitExit, zombieCount } from './helpers.js';
 import { startReaper, describeWaitStatus, listChildren, readStat } from '../../src/supervisor/reaper.js';
 
 const FOREGROUND_LINE = 'running as PID 1: staying in the foreground (nodaemon)';
@@ -62,6 +62,46 @@ test('nodaemon=true as PID 1: no "staying in the foreground" line (nothing was o
     process.kill(pid1.hostPid, 'SIGINT');
     const e = await waitExit(pid1, 30_000);
     assert.equal(e.code, 0, pid1.output());
+  } finally {
+    await pid1.kill();
+    cleanup(dir);
+  }
+});
+
+test('PID 1 with koffi unloadable: one warning, no reaping, the daemon still works', { skip: pid1SkipReason() ?? false, timeout: 90_000 }, async () => {
+  const dir = tempDir();
+  const conf = join(dir, 'supervisord.conf');
+  const block = join(dir, 'block-koffi.cjs');
+  writeFileSync(
+    block,
+    `const M = require('module'); const orig = M._resolveFilename;\n` +
+      `M._resolveFilename = function (req, ...a) { if (req === 'koffi') throw new Error("Cannot find module 'koffi' (blocked by test)"); return orig.call(this, req, ...a); };\n`,
+  );
+  writeFileSync(
+    conf,
+    `[supervisord]\nlogfile=%(here)s/supervisord.log\npidfile=%(here)s/supervisord.pid\nchildlogdir=%(here)s\nuser=root\n\n` +
+      `[unix_http_server]\nfile=%(here)s/supervisor.sock\n\n` +
+      `[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n` +
+      `[program:orphaner]\ncommand=sh -c 'while :; do sh -c "sleep 0.05 &"; sleep 0.2; done'\nstartsecs=0\n`,
+  );
+  const pid1 = await startPid1({
+    bin: OUR_SUPERVISORD,
+    args: ['-n', '-c', conf],
+    cwd: dir,
+    env: { NODE_OPTIONS: `--require ${block}` },
+    sock: join(dir, 'supervisor.sock'),
+    timeoutMs: 30_000,
+  });
+  try {
+    // Orphans are not reaped: zombies accumulate (this is what the warning announces).
+    await waitFor('zombies piling up', () => zombieCount(pid1.hostPid) >= 5, 20_000, 100);
+    const log = readFileSync(join(dir, 'supervisord.log'), 'utf8');
+    assert.equal(log.match(/WARN running as PID 1 but cannot reap orphaned processes/g)?.length, 1, log);
+    assert.match(log, /blocked by test/);
+    assert.equal(((await pid1.client.call('supervisor.getProcessInfo', ['orphaner'])) as { statename: string }).statename, 'RUNNING');
+    process.kill(pid1.hostPid, 'SIGTERM');
+    const e = await waitExit(pid1, 30_000);
+    assert.deepEqual({ code: e.code, timedOut: e.timedOut }, { code: 0, timedOut: false }, pid1.output());
   } finally {
     await pid1.kill();
     cleanup(dir);
