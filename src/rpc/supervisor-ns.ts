@@ -54,11 +54,16 @@ function int(v: XmlRpcValue | undefined): number {
   if (v !== null && typeof v === 'object' && 'value' in v && typeof v.value === 'number') return Math.trunc(v.value);
   throw new RpcFault('INCORRECT_PARAMETERS');
 }
+/** Python truthiness, as Supervisor tests `wait`: 'yes', 1 and [0] are true; '', 0, [] false. */
 function bool(v: XmlRpcValue | undefined, dflt: boolean): boolean {
   if (v === undefined) return dflt;
+  if (v === null) return false;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return v !== 0;
-  throw new RpcFault('INCORRECT_PARAMETERS');
+  if (typeof v === 'string' || Buffer.isBuffer(v) || Array.isArray(v)) return v.length > 0;
+  if (v instanceof Date) return true;
+  if (typeof v === 'object' && 'value' in v && typeof v.value === 'number') return v.value !== 0;
+  return Object.keys(v).length > 0;
 }
 /** Python raises TypeError (-> INCORRECT_PARAMETERS) when the argument count is wrong. */
 function arity(args: Args, min: number, max = min): void {
@@ -322,8 +327,10 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     addProcessGroup: (args) => {
       arity(args, 1);
       live();
-      const name = str(args[0]);
-      const gc = sup.config.groups.find((g) => g.name === name);
+      // Supervisor compares the argument with each group name: a number is just no such name.
+      const arg = args[0];
+      const name = typeof arg === 'number' ? String(arg) : typeof arg === 'boolean' ? (arg ? 'True' : 'False') : str(arg);
+      const gc = typeof arg === 'string' ? sup.config.groups.find((g) => g.name === name) : undefined;
       if (!gc) throw new RpcFault('BAD_NAME', name);
       if (!sup.addGroup(gc)) throw new RpcFault('ALREADY_ADDED', name);
       sup.autostart();

@@ -88,6 +88,8 @@ interface Step {
 /** A config error's text without its location: ours adds the line and quotes differently. */
 const withoutLocation = (s: Step): unknown => [s.fault?.[0], s.fault?.[1].replace(/ in section .*$/s, '')];
 
+const http500IsIncorrectParameters = (s: Step): unknown => (s.error === 'HTTP 500' || s.fault?.[0] === 2 ? 'rejected' : s);
+
 /**
  * Where we differ on purpose (each one is in the README's compatibility section): label ->
  * why, and what must still be equal. The step must exist on both sides.
@@ -98,6 +100,24 @@ const DELIBERATE: Record<string, { why: string; key: (s: Step) => unknown }> = {
     key: withoutLocation,
   },
   'reloadConfig broken numprocs': { why: 'as above', key: withoutLocation },
+  ...Object.fromEntries(
+    [
+      'getProcessInfo int',
+      'getProcessInfo list',
+      'stopProcess name int',
+      'readLog string offset',
+      'readProcessStdoutLog string length',
+      'signalProcess signal list',
+    ].map((label) => [label, { why: 'a wrong argument type is INCORRECT_PARAMETERS, where Supervisor answers HTTP 500', key: http500IsIncorrectParameters }]),
+  ),
+  'multicall strings': {
+    why: 'a multicall entry that is not a struct is an INCORRECT_PARAMETERS result, where Supervisor answers HTTP 500',
+    key: (s) => (s.error === 'HTTP 500' ? 'rejected' : JSON.stringify(s.result).includes('"faultCode":2') ? 'rejected' : s),
+  },
+  'signalProcess signal float': {
+    why: "a non-integer double is BAD_SIGNAL; Supervisor truncates it (int(28.5) = 28) and sends that signal",
+    key: (s) => (s.result === true || s.fault?.[0] === 11 ? 'handled' : s),
+  },
 };
 
 function runDriver(d: TestDaemon): Promise<{ steps: Step[]; stderr: string }> {

@@ -1,0 +1,325 @@
+// Debian's real supervisorctl (4.2.5) against our supervisord: the same sequence of
+// commands runs against Supervisor's daemon and against ours on the same config, and
+// every command's output (pids, times and temp paths normalised) and exit code must match.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { REAL_SUPERVISORCTL, TestDaemon, hasRealSupervisor, waitFor, alive } from '../helpers/daemon.js';
+import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
+
+const PROGRAMS = `
+[program:long]
+command=sleep 1001
+startsecs=0
+
+[program:quick]
+command=sh -c "exit 1"
+startsecs=1
+startretries=0
+autorestart=false
+
+[program:manual]
+command=sleep 1000
+autostart=false
+startsecs=0
+
+[program:multi]
+command=sleep 1000
+numprocs=2
+process_name=%(program_name)s_%(process_num)02d
+startsecs=0
+
+[group:x]
+programs=xa,xb
+
+[program:xa]
+command=sleep 1000
+startsecs=0
+
+[program:xb]
+command=sleep 1000
+startsecs=0
+
+[program:talker]
+command=sh -c "printf 'hello stdout\\n'; printf 'hello stderr\\n' >&2; exec sleep 1000"
+startsecs=0
+
+[program:nolog]
+command=sleep 1000
+startsecs=0
+stdout_logfile=NONE
+`;
+
+interface Outcome {
+  cmd: string;
+  out: string;
+  code: number | null;
+}
+
+function normalise(s: string, dir: string): string {
+  return s
+    .split(dir)
+    .join('<DIR>')
+    .replace(/pid \d+, uptime \d+:\d\d:\d\d/g, 'pid <PID>, uptime <UPTIME>')
+    .replace(/[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M/g, '<STOPTIME>')
+    .replace(/---([^/\s]*?)-[A-Za-z0-9_]{6,}\.log/g, '---$1-XXXXXX.log')
+    .replace(/^\d+$/gm, '<PID>');
+}
+
+function ctl(d: TestDaemon, args: string[], opts: { untilOutput?: RegExp; timeoutMs?: number } = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const child = spawn(REAL_SUPERVISORCTL, ['-c', d.conf, ...args], { cwd: d.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let done = false;
+    const onData = (b: Buffer): void => {
+      if (done) return;
+      out += b.toString();
+      const m = opts.untilOutput?.exec(out);
+      if (m) {
+        // What follows the interrupt is Python's KeyboardInterrupt noise, not ours to compare.
+        done = true;
+        out = out.slice(0, m.index + m[0].length);
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ cmd: args.join(' '), out: normalise(out, d.dir), code: opts.untilOutput ? null : code });
+    });
+  });
+}
+
+async function states(d: TestDaemon): Promise<Record<string, string>> {
+  const all = (await d.call('supervisor.getAllProcessInfo')) as Record<string, XmlRpcValue>[];
+  return Object.fromEntries(all.map((i) => [`${String(i.group)}:${String(i.name)}`, String(i.statename)]));
+}
+
+async function waitStates(d: TestDaemon, want: Record<string, string>): Promise<void> {
+  await waitFor(`states ${JSON.stringify(want)}`, async () => {
+    const s = await states(d);
+    return Object.entries(want).every(([k, v]) => s[k] === v);
+  }, 30_000, 100);
+}
+
+const STARTED = {
+  'long:long': 'RUNNING',
+  'quick:quick': 'FATAL',
+  'manual:manual': 'STOPPED',
+  'multi:multi_00': 'RUNNING',
+  'multi:multi_01': 'RUNNING',
+  'x:xa': 'RUNNING',
+  'x:xb': 'RUNNING',
+  'talker:talker': 'RUNNING',
+  'nolog:nolog': 'RUNNING',
+};
+
+/** Lines of commands whose per-process lines come in completion order. */
+const UNORDERED = /^(start|stop|restart|signal \w+) (all|x:\*|multi:\*)|^(update|reread)/;
+
+async function session(real: boolean): Promise<{ outcomes: Outcome[]; maintail: Outcome[] }> {
+  const d = new TestDaemon({ real, programs: PROGRAMS, startTimeoutMs: 30_000 });
+  const outcomes: Outcome[] = [];
+  const maintail: Outcome[] = [];
+  const run = async (...args: string[]): Promise<Outcome> => {
+    const o = await ctl(d, args);
+    if (UNORDERED.test(o.cmd)) o.out = o.out.split('\n').sort().join('\n');
+    outcomes.push(o);
+    return o;
+  };
+  try {
+    await d.start();
+    await waitStates(d, STARTED);
+    await waitFor('talker output', async () => String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
+
+    await run('version');
+    await run('status');
+    await run('status', 'long');
+    await run('status', 'manual');
+    await run('status', 'nope');
+    await run('status', 'x:*');
+    await run('status', 'long', 'nope');
+    await run('pid');
+    await run('pid', 'long');
+    await run('pid', 'manual');
+    await run('pid', 'nope');
+    await run('pid', 'all');
+    await run('avail');
+
+    await run('start', 'manual');
+    await run('start', 'manual');
+    await run('start', 'nope');
+    await run('start', 'nope:*');
+    await run('start', 'quick');
+    await run('start');
+    await run('stop', 'manual');
+    await run('stop', 'manual');
+    await run('stop', 'nope');
+    await run('stop');
+    await run('stop', 'x:*');
+    await run('start', 'x:*');
+    await run('stop', 'multi:*');
+    await run('start', 'multi:multi_00', 'multi:multi_01');
+    await run('restart', 'long');
+    await run('restart', 'x:*');
+    await run('restart', 'nope');
+    await run('restart', 'manual');
+    await run('restart');
+    await run('stop', 'manual');
+
+    await run('signal', 'WINCH', 'long');
+    await run('signal', 'SIGWINCH', 'long');
+    await run('signal', '28', 'long');
+    await run('signal', 'BOGUS', 'long');
+    await run('signal', 'WINCH', 'manual');
+    await run('signal', 'WINCH', 'nope');
+    await run('signal', 'WINCH', 'x:*');
+    await run('signal', 'WINCH');
+    await run('signal');
+    await run('signal', 'WINCH', 'all');
+
+    await run('tail', 'talker');
+    await run('tail', '-100', 'talker');
+    await run('tail', '-5', 'talker');
+    await run('tail', 'talker', 'stderr');
+    await run('tail', '-100', 'talker', 'stderr');
+    await run('tail', 'talker', 'stdout');
+    await run('tail', 'talker', 'bogus');
+    await run('tail', 'nope');
+    await run('tail', 'multi');
+    await run('tail', 'nolog');
+    await run('tail', 'manual');
+    await run('tail');
+    await run('tail', '-x', 'talker');
+    outcomes.push(await ctl(d, ['tail', '-f', 'talker'], { untilOutput: /hello stdout\n/ }));
+    outcomes.push(await ctl(d, ['tail', '-f', 'talker', 'stderr'], { untilOutput: /hello stderr\n/ }));
+
+    // The main log's content is each daemon's own: compare shape and size, not text.
+    maintail.push(await ctl(d, ['maintail']));
+    maintail.push(await ctl(d, ['maintail', '-100']));
+    maintail.push(await ctl(d, ['maintail', '-f'], { untilOutput: /(INFO|DEBG|WARN)[^\n]*\n/ }));
+    await run('maintail', 'x', 'y');
+    await run('maintail', 'bogus');
+    await run('maintail', '-x');
+
+    await run('clear', 'talker');
+    await run('tail', 'talker');
+    await run('tail', 'talker', 'stderr');
+    await run('clear', 'nope');
+    await run('clear', 'x:*');
+    await run('clear', 'nolog');
+    await run('clear', 'all');
+    await run('clear');
+
+    // reread / update / add / remove with added, changed and removed groups
+    await run('reread');
+    await run('update');
+    const original = readFileSync(d.conf, 'utf8');
+    const changed =
+      original
+        .replace(/\[program:manual\]\n(?:[^\n]+\n)*/, '')
+        .replace('sleep 1001', 'sleep 1002')
+        .replace('programs=xa,xb', 'programs=xa,xb\npriority=500') + '\n[program:added]\ncommand=sleep 1003\nstartsecs=0\n';
+    writeFileSync(d.conf, changed);
+    await run('reread');
+    await run('avail');
+    await run('add', 'added');
+    await run('add', 'added');
+    await run('add', 'nope');
+    await run('add');
+    await run('remove', 'long');
+    await run('remove', 'nope');
+    await run('remove');
+    await run('stop', 'manual');
+    await run('remove', 'manual');
+    await run('update', 'long');
+    await run('status');
+    await run('update');
+    await waitStates(d, { 'x:xa': 'RUNNING', 'long:long': 'RUNNING', 'added:added': 'RUNNING' });
+    await run('status');
+    await run('update');
+    writeFileSync(d.conf, changed + '\n[program:broken]\nstartsecs=0\n');
+    await run('reread');
+    await run('update');
+    writeFileSync(d.conf, changed + '\n[program:later]\ncommand=sleep 1004\nstartsecs=0\n');
+    await run('update', 'all');
+    await run('status', 'later');
+    await run('remove', 'later');
+    await run('stop', 'later');
+    await run('remove', 'later');
+    writeFileSync(d.conf, changed);
+    await run('avail');
+
+    const children = Object.values((await d.call('supervisor.getAllProcessInfo')) as Record<string, XmlRpcValue>[])
+      .map((i) => Number(i.pid))
+      .filter((p) => p > 0);
+    await run('shutdown');
+    await waitFor('daemon exit', () => d.proc!.exitCode !== null || d.proc!.signalCode !== null, 30_000, 100);
+    for (const pid of children) await waitFor(`child ${pid} gone`, () => !alive(pid), 10_000, 100);
+    await run('status');
+    await run('shutdown');
+    await run('pid');
+    await run('version');
+    return { outcomes, maintail };
+  } finally {
+    await d.stop();
+  }
+}
+
+/** Where we differ on purpose: command -> why, and what must still be equal. */
+const withoutLocation = (o: Outcome): unknown => [o.code, o.out.replace(/ in section .*?\(file: [^)]*\)/g, '').replace(/["']/g, '"')];
+const DELIBERATE: Record<string, { why: string; key: (o: Outcome) => unknown }> = {
+  reread: { why: 'config errors name the line (see xmlrpc-diff)', key: withoutLocation },
+  update: { why: 'config errors name the line (see xmlrpc-diff)', key: withoutLocation },
+};
+
+test("Debian's supervisorctl gets the same answers from our supervisord as from Supervisor's", { timeout: 900_000 }, async (t) => {
+  if (!hasRealSupervisor()) {
+    t.skip('needs Debian supervisor (/usr/bin/supervisorctl)');
+    return;
+  }
+  const real = await session(true);
+  const ours = await session(false);
+  if (process.env.CTL_DIFF_DUMP) writeFileSync(process.env.CTL_DIFF_DUMP, JSON.stringify({ real, ours }, null, 1));
+  assert.deepEqual(ours.outcomes.map((o) => o.cmd), real.outcomes.map((o) => o.cmd));
+  const mismatches: string[] = [];
+  const allowed: string[] = [];
+  real.outcomes.forEach((r, i) => {
+    const o = ours.outcomes[i]!;
+    if (o.out === r.out && o.code === r.code) return;
+    const line = `supervisorctl ${r.cmd}\n  real (${r.code}): ${JSON.stringify(r.out)}\n  ours (${o.code}): ${JSON.stringify(o.out)}`;
+    const d = DELIBERATE[r.cmd];
+    let same = false;
+    if (d) {
+      try {
+        assert.deepEqual(d.key(o), d.key(r));
+        same = true;
+      } catch {
+        /* differs beyond the deliberate part */
+      }
+    }
+    if (same) allowed.push(`${line}\n  (deliberate: ${d!.why})`);
+    else mismatches.push(line);
+  });
+  if (allowed.length) t.diagnostic(`deliberate differences:\n${allowed.join('\n')}`);
+  assert.equal(mismatches.length, 0, `${mismatches.length} of ${real.outcomes.length} commands differ:\n${mismatches.join('\n')}`);
+
+  // maintail: same exit codes; every line in the main log format; -100 is the last 100 bytes.
+  const logLine = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (CRIT|ERRO|WARN|INFO|DEBG|TRAC|BLAT) /;
+  for (let i = 0; i < real.maintail.length; i++) {
+    const r = real.maintail[i]!;
+    const o = ours.maintail[i]!;
+    assert.equal(o.code, r.code, `maintail ${o.cmd} exit code`);
+    if (o.cmd === 'maintail -f') {
+      assert.match(o.out, /==> Press Ctrl-C to exit <==/);
+      continue;
+    }
+    const lines = o.out.split('\n').filter((l) => l && !l.startsWith('<PID>'));
+    assert.ok(lines.length > 0, `${o.cmd} printed the main log`);
+    for (const l of lines.slice(1)) assert.match(l, logLine, `${o.cmd}: ${l}`);
+  }
+  assert.equal(ours.maintail[1]!.out.length, real.maintail[1]!.out.length, 'maintail -100 prints the last 100 bytes');
+});
