@@ -191,6 +191,16 @@ describe('web UI in Chromium', { skip }, () => {
     assert.equal(await page.locator('#log b').count(), 0); // log text stays text
     await page.getByRole('link', { name: 'stderr' }).click();
     await waitFor('stderr lines', async () => (/err \d+/.test(await log.innerText()) ? true : undefined));
+    // The state badge is live too.
+    await page.locator('#pstate').filter({ hasText: 'RUNNING' }).waitFor();
+    const c = d.client();
+    try {
+      await c.call('supervisor.stopProcess', ['talker']);
+      await page.locator('#pstate').filter({ hasText: 'STOPPED' }).waitFor({ timeout: 1000 });
+      await c.call('supervisor.startProcess', ['talker']);
+    } finally {
+      c.close();
+    }
     await page.close();
   });
 

@@ -120,13 +120,28 @@ function connect(): void {
   };
 }
 
-async function showState(): Promise<void> {
-  const res = await fetch(apiPath('processes', name));
-  if (!res.ok) return;
-  const i = (await res.json()) as ProcessInfo;
+function paintState(statename: string): void {
   const s = byId('pstate');
-  s.textContent = i.statename;
-  s.className = `state st-${i.statename}`;
+  s.textContent = statename;
+  s.className = `state st-${statename}`;
+}
+
+/** The process's state, live from the event stream (the same one the status page uses). */
+function watchState(): void {
+  let key = '';
+  const es = new EventSource('api/events');
+  es.addEventListener('hello', (ev) => {
+    const d = JSON.parse((ev as MessageEvent<string>).data) as { processes: ProcessInfo[] };
+    const colon = name.indexOf(':');
+    const [g, p] = colon < 0 ? [name, name] : [name.slice(0, colon), name.slice(colon + 1)];
+    const me = d.processes.find((i) => i.group === g && i.name === p);
+    key = me ? `${me.group}:${me.name}` : '';
+    if (me) paintState(me.statename);
+  });
+  es.addEventListener('process', (ev) => {
+    const d = JSON.parse((ev as MessageEvent<string>).data) as { name: string; to: string };
+    if (d.name === key) paintState(d.to);
+  });
 }
 
 for (const ch of ['stdout', 'stderr'] as const) {
@@ -157,6 +172,5 @@ if (!name) {
   for (const b of document.querySelectorAll('button')) b.disabled = true;
 } else {
   connect();
-  void showState();
-  setInterval(() => void showState(), 2000);
+  watchState();
 }
