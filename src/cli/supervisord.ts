@@ -9,7 +9,7 @@ import { byteSize, integer, loggingLevel, octal } from '../config/datatypes.js';
 import { Daemon, type ConfigOverrides } from '../supervisor/daemon.js';
 import { SUPERVISOR_VERSION } from '../rpc/supervisor-ns.js';
 import { installExtensions } from '../supervisor/extensions.js';
-import { startReaper } from '../supervisor/reaper.js';
+import { startReaper, trackNodeChildren } from '../supervisor/reaper.js';
 import { lookupPasswd } from '../process/users.js';
 
 const USAGE = `supervisord -- run a set of applications as daemons.
@@ -206,6 +206,7 @@ async function main(): Promise<void> {
   if (process.pid === 1 && process.env.SUPERVISOR_TS_REAPER !== 'off') {
     // PID 1 must wait() for the orphans reparented to it (src/supervisor/reaper.ts). Started
     // once the main log is open (run() opens it synchronously) and before any program spawns.
+    trackNodeChildren(); // now: run() may spawn (syslog helper) before the reaper starts
     queueMicrotask(() => startReaper({ log: () => daemon.logger }));
   }
   let code: number;
