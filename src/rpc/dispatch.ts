@@ -47,7 +47,8 @@ export class RpcDispatcher {
     try {
       const parts = methodName.split('.');
       if (parts.length !== 2 || parts[1]!.startsWith('_')) throw new RpcFault('UNKNOWN_METHOD');
-      const ns = this.namespaces[parts[0]!];
+      // Own properties only: `__proto__.toString` must not reach Object.prototype.
+      const ns = Object.hasOwn(this.namespaces, parts[0]!) ? this.namespaces[parts[0]!] : undefined;
       const fn = ns && Object.hasOwn(ns, parts[1]!) ? ns[parts[1]!] : undefined;
       if (!fn) throw new RpcFault('UNKNOWN_METHOD');
       return Promise.resolve(fn(params));
