@@ -84,6 +84,8 @@ function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, memoryIn
     if (sampling) return;
     sampling = true;
     try {
+      // Forget processes whose group was removed (reread, removeProcessGroup).
+      for (const p of memory.keys()) if (find(p.group, p.name) !== p) memory.delete(p);
       const watched = [...memory.keys()].filter((p) => p.pid > 0 && (p.state === 'RUNNING' || p.state === 'STARTING'));
       if (!watched.length) return;
       const pids = watched.map((p) => p.pid);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, TestDaemon, waitFor, freePort } from '../helpers/daemon.js';
+import { spawn } from 'node:child_process';
+import { TestDaemon, waitFor, freePort, hasRealSupervisor, REAL_SUPERVISORCTL, SYSTEM_PYTHON } from '../helpers/daemon.js';
 import { parseHealthcheck, runCheck } from '../../src/process/health.js';
 import { readStatSync } from '../../src/process/memory.js';
 
@@ -215,5 +216,44 @@ test('healthcheck: PROCESS_HEALTH_HEALTHY / _UNHEALTHY on the bus (in-process da
     await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
     clearTimeout(timer);
     rmSync(t.dir, { recursive: true, force: true });
+  }
+});
+
+test('healthcheck: Python supervisorctl status and xmlrpc.client accept the extra key', { skip: !hasRealSupervisor() }, async () => {
+  const d = new TestDaemon({
+    programs:
+      '[program:web]\ncommand=sleep 1000\nstartsecs=0\nhealthcheck=exec:true\nhealthcheck_interval=1\n\n' +
+      '[program:plain]\ncommand=sleep 1000\nstartsecs=0\n',
+  });
+  await d.start();
+  try {
+    await waitFor('web healthy', async () => (await d.info('web')).health === 'healthy', 15_000);
+    await d.waitState('plain', 'RUNNING');
+    const run = (cmd: string, args: string[]): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const c = spawn(cmd, args, { cwd: d.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout.on('data', (b: Buffer) => (out += b));
+        c.stderr.on('data', (b: Buffer) => (out += b));
+        const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
+        c.on('close', (code) => {
+          clearTimeout(t);
+          resolve({ code, out });
+        });
+      });
+    const status = await run(REAL_SUPERVISORCTL, ['-c', d.conf, 'status']);
+    assert.equal(status.code, 0, status.out);
+    assert.match(status.out, /^web\s+RUNNING\s+pid \d+, uptime \d:\d\d:\d\d, healthy$/m);
+    assert.match(status.out, /^plain\s+RUNNING\s+pid \d+, uptime \d:\d\d:\d\d$/m);
+    const py =
+      'import sys\nfrom supervisor.xmlrpc import SupervisorTransport\nimport xmlrpc.client\n' +
+      "t = SupervisorTransport(None, None, 'unix://' + sys.argv[1])\n" +
+      "s = xmlrpc.client.ServerProxy('http://127.0.0.1', transport=t)\n" +
+      "for i in s.supervisor.getAllProcessInfo(): print(i['name'], i.get('health', '-'))\n";
+    const r = await run(SYSTEM_PYTHON, ['-c', py, d.sock]);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.out, 'plain -\nweb healthy\n');
+  } finally {
+    await d.stop();
   }
 });
