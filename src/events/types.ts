@@ -119,17 +119,20 @@ function decodeData(data: Buffer): string {
 
 /** repr() of a Python bytes object, which Supervisor puts into payloads and logs. */
 export function pythonBytesRepr(data: Buffer): string {
+  // Python picks double quotes when the bytes contain a single quote but no double quote.
+  const quote = data.includes(0x27) && !data.includes(0x22) ? 0x22 : 0x27;
   let out = '';
   for (const b of data) {
     if (b === 0x5c) out += '\\\\';
-    else if (b === 0x27) out += "\\'";
+    else if (b === quote) out += '\\' + String.fromCharCode(b);
     else if (b === 0x0a) out += '\\n';
     else if (b === 0x0d) out += '\\r';
     else if (b === 0x09) out += '\\t';
     else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
     else out += '\\x' + b.toString(16).padStart(2, '0');
   }
-  return `b'${out}'`;
+  const q = String.fromCharCode(quote);
+  return `b${q}${out}${q}`;
 }
 
 /** The payload text exactly as Supervisor's events.py formats it. */

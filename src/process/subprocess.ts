@@ -8,7 +8,7 @@ import type { ProcessConfig } from '../config/types.js';
 import type { ProcessHost, LogSink } from './host.js';
 import { initialSnapshot, step, type Effect, type MachineConfig, type MachineEvent, type Snapshot, type TimerName } from './machine.js';
 import { resolveCommand, CommandError } from './command.js';
-import { OutputChannel } from './output.js';
+import { OutputChannel, stripAnsiBuffer } from './output.js';
 import { signame } from './signals.js';
 import { lookupPasswd } from './users.js';
 import { readEnvironmentFiles } from './envfile.js';
@@ -69,8 +69,11 @@ export class Subprocess {
   private queue: MachineEvent[] = [];
   private stepping = false;
   private sinks: { stdout: LogSink | null; stderr: LogSink | null } = { stdout: null, stderr: null };
-  /** Replaces stdout logging for event listeners, whose stdout is the protocol channel. */
-  stdoutHandler: ((chunk: Buffer) => void) | null = null;
+  /**
+   * Replaces stdout routing for event listeners, whose stdout is the protocol channel;
+   * `log` writes to the stdout child log (Supervisor keeps a listener's stdout there).
+   */
+  stdoutHandler: ((chunk: Buffer, log: (data: Buffer) => void) => void) | null = null;
   /** Extra preparation before each spawn (fcgi socket, env files); may throw a message. */
   beforeSpawn: (() => Partial<SpawnOptions> | void) | null = null;
   /** Observers of every state change of this process (after the bus has heard it). */
@@ -463,11 +466,12 @@ export class Subprocess {
       if (--open === 0) finish();
     };
     const stdoutHandler = this.stdoutHandler;
-    child.stdout!.on('data', stdoutHandler ?? ((b: Buffer) => out.handle(b)));
+    const logStdout = (b: Buffer): void => this.sinks.stdout?.write(this.host.stripAnsi ? stripAnsiBuffer(b) : b);
+    child.stdout!.on('data', stdoutHandler ? (b: Buffer) => stdoutHandler(b, logStdout) : (b: Buffer) => out.handle(b));
     child.stderr!.on('data', (b: Buffer) => err.handle(b));
     child.stdout!.on('close', closed);
     child.stderr!.on('close', closed);
-    child.stdin!.on('error', () => {}); // EPIPE when the child closed its stdin
+    child.stdin?.on('error', () => {}); // EPIPE when the child closed its stdin (no pipe: fcgi socket)
     child.on('exit', (code, signal) => {
       this.host.logger.debug('received SIGCHLD indicating a child quit');
       exitInfo = { code, signal };

@@ -1,0 +1,66 @@
+// [fcgi-program:x]: a process group whose processes share one listening socket as their
+// stdin, like Supervisor's FastCGIProcessGroup / FastCGISubprocess.
+import type { GroupConfig } from '../config/types.js';
+import type { ProcessHost } from '../process/host.js';
+import { ProcessGroup } from '../process/group.js';
+import type { Subprocess } from '../process/subprocess.js';
+import { SocketManager } from './fcgi-socket.js';
+
+export type FastCGIGroupConfig = Extract<GroupConfig, { kind: 'fcgi' }>;
+
+/** States in which Supervisor has reaped the child (finish) and dropped its socket reference. */
+const GONE = new Set(['STOPPED', 'EXITED', 'BACKOFF']);
+
+export class FastCGIProcessGroup extends ProcessGroup {
+  declare readonly config: FastCGIGroupConfig;
+  readonly socketManager: SocketManager;
+  /** Processes that hold a reference, and those whose reference is to be dropped. */
+  private readonly holding = new Set<Subprocess>();
+  private readonly releasing = new Set<Subprocess>();
+
+  constructor(config: FastCGIGroupConfig, host: ProcessHost) {
+    super(config, host);
+    this.socketManager = new SocketManager(config.socket, host.logger);
+    // Like Supervisor, open the socket once now to fail at startup on a bad address (the
+    // reference is dropped at once, so it is closed again until the first spawn).
+    try {
+      this.socketManager.acquire();
+      this.socketManager.release();
+    } catch (e) {
+      throw new Error(`Could not create FastCGI socket ${config.socket.url}: ${(e as Error).message}`);
+    }
+    for (const p of this.processes) this.manage(p);
+  }
+
+  private manage(p: Subprocess): void {
+    p.beforeSpawn = () => {
+      this.releasePending();
+      const fd = this.socketManager.acquire();
+      this.holding.add(p);
+      // fd 0 is the socket; stdout and stderr stay pipes as for any program.
+      return { stdio: [fd, 'pipe', 'pipe'] };
+    };
+    p.onStateChange((_from, to) => {
+      if (!GONE.has(to) || !this.holding.has(p)) return;
+      this.holding.delete(p);
+      // Supervisor drops the reference after logging the exit; a respawn in the same
+      // step first closes the socket, then creates it again (releasePending).
+      this.releasing.add(p);
+      queueMicrotask(() => this.releasePending());
+    });
+  }
+
+  private releasePending(): void {
+    for (const p of [...this.releasing]) {
+      this.releasing.delete(p);
+      this.socketManager.release();
+    }
+  }
+
+  override async dispose(): Promise<void> {
+    this.releasePending();
+    this.holding.clear();
+    this.socketManager.close();
+    await super.dispose();
+  }
+}
