@@ -118,7 +118,8 @@ export class Daemon {
     };
   }
 
-  private control(): DaemonControl {
+  /** What the supervisor.* namespace needs from the daemon; shared by XML-RPC and the JSON API. */
+  control(): DaemonControl {
     const mapLogError = (e: unknown): never => {
       if (e instanceof LogError) throw new RpcFault(e.code, e.code === 'NO_FILE' ? (e.detail ?? null) : null);
       throw e;

@@ -5,7 +5,6 @@ import type { DaemonExtension } from '../supervisor/daemon.js';
 import { supervisorNamespace } from '../rpc/supervisor-ns.js';
 import { CsrfGuard } from '../http/csrf.js';
 import { apiRoute } from '../http/api.js';
-import { webDaemonControl } from './control.js';
 import { webRoute } from './pages.js';
 
 export function webExtension(): DaemonExtension {
@@ -13,7 +12,7 @@ export function webExtension(): DaemonExtension {
   const csrf = new CsrfGuard();
   return {
     routes: ({ daemon, supervisor, bus, logger }) => {
-      const ns = supervisorNamespace(supervisor, webDaemonControl(daemon));
+      const ns = supervisorNamespace(supervisor, daemon.control());
       return [
         apiRoute({ ns, sup: supervisor, bus, csrf, logger }),
         webRoute({ token: csrf.token, identification: () => daemon.config.supervisord.identifier }),
