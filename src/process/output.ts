@@ -44,8 +44,8 @@ export interface OutputOptions {
 export class OutputChannel {
   private pending: Buffer = Buffer.alloc(0);
   private capturing = false;
-  private captured: Buffer[] = [];
-  private capturedBytes = 0;
+  /** Supervisor's capture log (a BoundIO): what was said between the tokens so far. */
+  private captured: Buffer = Buffer.alloc(0);
   private readonly simple: boolean;
 
   constructor(private readonly o: OutputOptions) {
@@ -66,63 +66,55 @@ export class OutputChannel {
     this.scan();
   }
 
-  /** Whatever is held back waiting for a token is logged when the pipe closes. */
+  /**
+   * Whatever is held back waiting for a token is logged when the pipe closes. (Supervisor
+   * keeps it in its buffer forever, losing up to a token's length of final output; we
+   * deliberately do not.)
+   */
   flush(): void {
     if (this.pending.length) {
       const rest = this.pending;
       this.pending = Buffer.alloc(0);
-      if (this.capturing) this.capture(rest);
-      else this.log(rest);
+      this.log(rest);
     }
   }
 
+  // Supervisor's record_output: decide only once more than a token's length is buffered
+  // (this fixes how output is cut into log events and debug lines), keep a partial token
+  // at the end for the next read, and switch mode at each whole token.
   private scan(): void {
     for (;;) {
       const token = this.capturing ? END : BEGIN;
       const data = this.pending;
+      if (data.length <= token.length) return;
       const at = data.indexOf(token);
       if (at < 0) {
         const keep = prefixAtEnd(data, token);
-        const ready = data.subarray(0, data.length - keep);
         this.pending = data.subarray(data.length - keep);
-        if (this.capturing) this.capture(ready);
-        else this.log(ready);
+        this.log(data.subarray(0, data.length - keep));
         return;
       }
-      const before = data.subarray(0, at);
       this.pending = data.subarray(at + token.length);
-      if (this.capturing) {
-        this.capture(before);
-        this.emitCommunication();
-      } else {
-        this.log(before);
-      }
-      this.capturing = !this.capturing;
+      this.log(data.subarray(0, at));
+      this.toggle();
+      if (!this.pending.length) return;
     }
   }
 
+  private toggle(): void {
+    this.capturing = !this.capturing;
+    if (!this.capturing) this.emitCommunication();
+  }
+
+  /** BoundIO.write: on overflow it drops as many old bytes as the new chunk has, not the excess. */
   private capture(data: Buffer): void {
-    if (!data.length) return;
-    this.captured.push(data);
-    this.capturedBytes += data.length;
-    // Like Supervisor's bounded capture log, keep only the newest captureMaxbytes.
-    while (this.capturedBytes > this.o.captureMaxbytes && this.captured.length) {
-      const over = this.capturedBytes - this.o.captureMaxbytes;
-      const first = this.captured[0]!;
-      if (first.length <= over) {
-        this.captured.shift();
-        this.capturedBytes -= first.length;
-      } else {
-        this.captured[0] = first.subarray(over);
-        this.capturedBytes -= over;
-      }
-    }
+    const old = this.captured.length + data.length > this.o.captureMaxbytes ? this.captured.subarray(data.length) : this.captured;
+    this.captured = Buffer.concat([old, data]);
   }
 
   private emitCommunication(): void {
-    const data = Buffer.concat(this.captured);
-    this.captured = [];
-    this.capturedBytes = 0;
+    const data = this.captured;
+    this.captured = Buffer.alloc(0);
     const o = this.o;
     o.bus.emit({
       type: 'PROCESS_COMMUNICATION',
@@ -135,11 +127,16 @@ export class OutputChannel {
     o.logger.debug(`${pyrepr(o.processName)} ${o.channel} emitted a comm event`);
   }
 
+  /**
+   * Supervisor's _log: captured text goes to the capture log instead of the log file,
+   * but like any output it still makes a main-log debug line and a PROCESS_LOG event.
+   */
   private log(data: Buffer): void {
     if (!data.length) return;
     const o = this.o;
     if (o.stripAnsi) data = stripAnsiBuffer(data);
-    o.sink?.write(o.transform ? o.transform(data) : data);
+    if (this.capturing) this.capture(data);
+    else o.sink?.write(o.transform ? o.transform(data) : data);
     if (o.mainlogDebug) {
       let text: string;
       try {
