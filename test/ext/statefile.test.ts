@@ -96,8 +96,8 @@ test('state file: records each child with its start time, and is removed on a cl
 test('state file: after the daemon is SIGKILLed, the next one stops the old children before starting its own', async () => {
   const d = new TestDaemon({
     programs:
-      '[program:web]\ncommand=sleep 1001\nstartsecs=0\n\n' +
-      '[program:grp]\ncommand=sh -c "sleep 1002 & wait"\nstartsecs=0\nstopasgroup=true\nstopwaitsecs=3\n',
+      '[program:web]\ncommand=sleep 4242.1001\nstartsecs=0\n\n' +
+      '[program:grp]\ncommand=sh -c "sleep 4242.1002 & wait"\nstartsecs=0\nstopasgroup=true\nstopwaitsecs=3\n',
   });
   await d.start();
   let d2: TestDaemon | null = null;
@@ -106,7 +106,7 @@ test('state file: after the daemon is SIGKILLed, the next one stops the old chil
     const web = await d.waitState('web', 'RUNNING');
     const grp = await d.waitState('grp', 'RUNNING');
     await waitFor('both recorded', () => readState(d)?.children.length === 2);
-    const grandchild = await waitFor('sleep 1002 running', () => processesRunning(['sleep', '1002'])[0]);
+    const grandchild = await waitFor('sleep 4242.1002 running', () => processesRunning(['sleep', '4242.1002'])[0]);
     oldPids.push(Number(web.pid), Number(grp.pid), grandchild);
 
     const exited = new Promise((r) => d.proc!.once('exit', r));
@@ -127,9 +127,9 @@ test('state file: after the daemon is SIGKILLed, the next one stops the old chil
     assert.ok(log.indexOf(`stopped leftover 'web' (pid ${web.pid})`) < spawnedAt, log);
     assert.ok(log.indexOf(`stopped leftover 'grp' (pid ${grp.pid})`) < log.lastIndexOf("spawned: 'grp'"), log);
     await waitFor('old processes gone (the group got the signal)', () => oldPids.every((p) => !running(p)), 5000);
-    assert.deepEqual(processesRunning(['sleep', '1001']), [Number(web2.pid)], 'exactly one web');
-    await waitFor('exactly one grp grandchild', () => processesRunning(['sleep', '1002']).length === 1, 3000).catch(() => {
-      assert.fail(`sleep 1002: ${processesRunning(['sleep', '1002']).map((p) => JSON.stringify(readStatSync(p)))} old ${oldPids}\n${d2!.mainLog()}`);
+    assert.deepEqual(processesRunning(['sleep', '4242.1001']), [Number(web2.pid)], 'exactly one web');
+    await waitFor('exactly one grp grandchild', () => processesRunning(['sleep', '4242.1002']).length === 1, 3000).catch(() => {
+      assert.fail(`sleep 4242.1002: ${processesRunning(['sleep', '4242.1002']).map((p) => JSON.stringify(readStatSync(p)))} old ${oldPids}\n${d2!.mainLog()}`);
     });
     // The new daemon records its own children now.
     await waitFor('new state file', () => readState(d2!)?.daemon.pid === d2!.proc!.pid && readState(d2!)!.children.length === 2);
@@ -141,11 +141,11 @@ test('state file: after the daemon is SIGKILLed, the next one stops the old chil
 });
 
 test('state file: a recycled pid (different start time) is never touched; a dead daemon\'s live child is', async () => {
-  const unrelated = detachedSleep('1003');
-  const leftover = detachedSleep('1004');
+  const unrelated = detachedSleep('4242.1003');
+  const leftover = detachedSleep('4242.1004');
   const deadDaemon = spawn('true');
   await new Promise((r) => deadDaemon.once('exit', r));
-  const d = new TestDaemon({ programs: '[program:web]\ncommand=sleep 1005\nstartsecs=0\n' });
+  const d = new TestDaemon({ programs: '[program:web]\ncommand=sleep 4242.1005\nstartsecs=0\n' });
   try {
     await waitFor('sleeps started', () => readStatSync(unrelated.pid!) && readStatSync(leftover.pid!));
     const entry = (name: string, pid: number, starttime: number) => ({
@@ -187,9 +187,9 @@ test('state file: a recycled pid (different start time) is never touched; a dead
 });
 
 test('state file: entries of a daemon that is still alive are left alone', async () => {
-  const other = detachedSleep('1006'); // stands in for a live supervisord
-  const child = detachedSleep('1007');
-  const d = new TestDaemon({ programs: '[program:web]\ncommand=sleep 1008\nstartsecs=0\n' });
+  const other = detachedSleep('4242.1006'); // stands in for a live supervisord
+  const child = detachedSleep('4242.1007');
+  const d = new TestDaemon({ programs: '[program:web]\ncommand=sleep 4242.1008\nstartsecs=0\n' });
   try {
     await waitFor('sleeps started', () => readStatSync(other.pid!) && readStatSync(child.pid!));
     const state: StateFile = {
