@@ -294,18 +294,16 @@ export class HealthMonitor {
   private async tick(gen: number, probe = false): Promise<void> {
     const p = this.process;
     const ext = p.config.ext;
-    let result: CheckResult;
-    if (!this.spec) {
-      result = { ok: false, detail: 'invalid healthcheck' };
-    } else {
-      let env: Record<string, string>;
-      try {
-        env = p.buildEnv();
-      } catch {
-        env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-      }
-      result = await runCheck(this.spec, { timeoutMs: ext.healthcheckTimeout * 1000, env, cwd: p.config.directory, uid: p.config.uid });
+    // An invalid healthcheck was reported once; it is never run (health stays 'starting'),
+    // so it cannot turn into a restart loop.
+    if (!this.spec) return;
+    let env: Record<string, string>;
+    try {
+      env = p.buildEnv();
+    } catch {
+      env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
     }
+    const result = await runCheck(this.spec, { timeoutMs: ext.healthcheckTimeout * 1000, env, cwd: p.config.directory, uid: p.config.uid });
     if (gen !== this.generation || !this.active) return;
     const before = healthOf(p) ?? 'starting';
     if (result.ok) {
