@@ -2,6 +2,7 @@
 //   npm run bench                 full run (~10 min)
 //   npm run bench -- --quick      small sizes (< 3 min)
 //   --only=idle,mass,api,log,crash,churn,events   --systems=supervisor-ts,supervisor,pm2
+//   --api-ns=200,1000 --log-mib=64   override sizes (partial runs write latest-partial.*)
 //   --cpu-prof=DIR                run our daemon under node --cpu-prof (profiles land in DIR)
 // Every figure in a report comes from one run. Results: bench/results/latest.{md,json}.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,7 +25,10 @@ const CPU_PROF = opt('cpu-prof');
 
 const CFG = QUICK
   ? { idleSecs: 3, idleN: 50, massN: 200, massReps: 2, apiNs: [50, 200], apiCalls: 150, apiSecs: 4, stateCalls: 500, logMiB: 32, logReps: 1, crashCycles: 4, churnN: 50, churnSecs: 8, eventSecs: 4 }
-  : { idleSecs: 15, idleN: 200, massN: 200, massReps: 3, apiNs: [200, 1000], apiCalls: 500, apiSecs: 15, stateCalls: 3000, logMiB: 256, logReps: 3, crashCycles: 12, churnN: 50, churnSecs: 30, eventSecs: 10 };
+  : { idleSecs: 15, idleN: 200, massN: 200, massReps: 3, apiNs: [200, 1000], apiCalls: 500, apiSecs: 10, stateCalls: 3000, logMiB: 256, logReps: 3, crashCycles: 12, churnN: 50, churnSecs: 30, eventSecs: 10 };
+
+if (opt('api-ns')) CFG.apiNs = opt('api-ns')!.split(',').map(Number);
+if (opt('log-mib')) CFG.logMiB = Number(opt('log-mib'));
 
 const MINIMAL_JS = join(DIST, 'bench/minimal.js');
 const RESULTS = join(REPO, 'bench/results');
@@ -316,7 +320,14 @@ function endsWithMark(file: string): boolean {
   }
 }
 
+class StalledError extends Error {
+  constructor(readonly size: number) {
+    super(`log stalled at ${size} bytes`);
+  }
+}
+
 async function logThroughput(): Promise<void> {
+  const lost: string[] = [];
   const bytes = CFG.logMiB * 1024 * 1024;
   const gib = bytes / 2 ** 30;
   const t = table('log', `Log capture: one child writes ${CFG.logMiB} MiB of text to stdout`);
@@ -346,7 +357,25 @@ async function logThroughput(): Promise<void> {
           await sleep(500);
           const c0 = cpuSeconds(s.pid);
           await s.startOne('writer');
-          await waitUntil('log complete', () => endsWithMark(file) && (rotate || statSync(file).size >= bytes + MARK.length), 600_000, 10);
+          // Complete = ends with the marker (and, unrotated, has every byte). A log that stops
+          // growing for 5 s without completing is reported as data loss rather than waited on.
+          let last = -1;
+          let lastChange = Date.now();
+          await waitUntil(
+            'log complete',
+            () => {
+              const size = existsSync(file) ? statSync(file).size : 0;
+              if (size !== last) [last, lastChange] = [size, Date.now()];
+              else if (Date.now() - lastChange > 5000) throw new StalledError(size);
+              return endsWithMark(file) && (rotate || size >= bytes + MARK.length);
+            },
+            600_000,
+            10,
+            true,
+          ).catch((e: unknown) => {
+            if (e instanceof StalledError) lost.push(`${kind}: log stopped at ${e.size} of ${bytes + MARK.length} bytes (${bytes + MARK.length - e.size} lost)`);
+            throw e;
+          });
           const tEnd = Date.now();
           const c1 = cpuSeconds(s.pid);
           const t0 = readStamps(join(s.dir, 't0'))[0]!;
@@ -360,6 +389,7 @@ async function logThroughput(): Promise<void> {
     }
     if (rotate) add(t, 'pm2', `MiB/s, ${tag}`, 'MiB/s', [], 'n/a: needs pm2-logrotate');
   }
+  for (const l of lost) t.notes.push(`Incomplete: ${l}; that run is left out of the figures.`);
   // limit
   const mbs: number[] = [];
   const cpg: number[] = [];
@@ -567,10 +597,12 @@ const cleanup = (): void => {
   killSeen();
   rmSync(ROOT, { recursive: true, force: true });
 };
-process.on('SIGINT', () => {
-  cleanup();
-  process.exit(130);
-});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
 main()
   .catch((e: Error) => {
     log(`FAILED ${e.stack ?? String(e)}`);

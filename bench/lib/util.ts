@@ -52,13 +52,15 @@ export function killSeen(): void {
   }
 }
 
-export async function waitUntil(what: string, fn: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<void> {
+/** Polls `fn` until true; exceptions count as false unless `rethrow`. */
+export async function waitUntil(what: string, fn: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 20, rethrow = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let ok = false;
     try {
       ok = await fn();
-    } catch {
+    } catch (e) {
+      if (rethrow) throw e;
       ok = false;
     }
     if (ok) return;
