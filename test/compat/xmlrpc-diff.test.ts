@@ -20,7 +20,7 @@ startsecs=1
 
 [program:quick]
 command=sh -c "exit 1"
-startsecs=1
+startsecs=10
 startretries=0
 autorestart=false
 
