@@ -102,7 +102,7 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;depends_on=db:healthy,cache   ; start after these programs/groups are started,
 ;                              ; healthy or completed (default: started)
 ;depends_timeout=60            ; seconds to wait for dependencies
-;healthcheck=/bin/true         ; command; exit 0 means healthy (default: none)
+;healthcheck=exec:/bin/true    ; exec:CMD (exit 0), http://HOST:PORT/PATH or tcp:HOST:PORT (default: none)
 ;healthcheck_interval=5        ; seconds between checks
 ;healthcheck_timeout=2         ; seconds before a check counts as failed
 ;healthcheck_retries=3         ; failures in a row before unhealthy

@@ -60,7 +60,7 @@ test('every extension key', () => {
       'numprocs=2',
       'depends_on=db:healthy, infra ,db:COMPLETED',
       'depends_timeout=30',
-      'healthcheck=curl -f http://localhost:80%(process_num)d/',
+      'healthcheck=exec:curl -f http://localhost:80%(process_num)d/',
       'healthcheck_interval=10',
       'healthcheck_timeout=3',
       'healthcheck_retries=5',
@@ -87,7 +87,7 @@ test('every extension key', () => {
       { name: 'db', condition: 'completed' },
     ],
     dependsTimeout: 30,
-    healthcheck: 'curl -f http://localhost:801/',
+    healthcheck: 'exec:curl -f http://localhost:801/',
     healthcheckInterval: 10,
     healthcheckTimeout: 3,
     healthcheckRetries: 5,
@@ -140,4 +140,22 @@ test('depends_on: cycles name every member', () => {
 test('extension keys do not disturb a config Supervisor would also load', () => {
   const cfg = load('[supervisord]\n[program:a]\ncommand=c\n[program:b]\ncommand=c\ndepends_on=a\n');
   assert.deepEqual(proc(cfg, 'b').ext.dependsOn, [{ name: 'a', condition: 'started' }]);
+});
+
+test('healthcheck: an invalid value is a config error naming the key and line', async () => {
+  const { loadConfig } = await import('../../src/config/load.js');
+  const { realSystem } = await import('../../src/config/system.js');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'svts-hc-'));
+  try {
+    const f = join(dir, 's.conf');
+    writeFileSync(f, `[supervisord]\nlogfile=${dir}/l\npidfile=${dir}/p\n[program:bad]\ncommand=sleep 1\nhealthcheck=tcp:nowhere\n`);
+    assert.throws(() => loadConfig(f, realSystem()), /'healthcheck'.*\[program:bad\].*line 6.*is not a health check/);
+    writeFileSync(f, `[supervisord]\nlogfile=${dir}/l\npidfile=${dir}/p\n[program:ok]\ncommand=sleep 1\nhealthcheck=exec:true --flag\n`);
+    assert.equal(loadConfig(f, realSystem()).groups[0]!.processes[0]!.ext.healthcheck, 'exec:true --flag');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

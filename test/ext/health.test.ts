@@ -119,8 +119,7 @@ test('healthcheck: tcp check connects (healthy) or is refused (unhealthy)', asyn
       `[program:db]\ncommand=node -e "require('net').createServer(s=>s.end()).listen(${open},'127.0.0.1')"\nstartsecs=0\n` +
       `healthcheck=tcp:127.0.0.1:${open}\nhealthcheck_interval=1\nhealthcheck_retries=1\n\n` +
       `[program:nodb]\ncommand=sleep 1000\nstartsecs=0\n` +
-      `healthcheck=tcp:127.0.0.1:${closed}\nhealthcheck_interval=1\nhealthcheck_retries=2\nhealthcheck_restart=false\n\n` +
-      '[program:bad]\ncommand=sleep 1000\nstartsecs=0\nhealthcheck=tcp:nowhere\nhealthcheck_interval=1\nhealthcheck_retries=1\n',
+      `healthcheck=tcp:127.0.0.1:${closed}\nhealthcheck_interval=1\nhealthcheck_retries=2\nhealthcheck_restart=false\n`,
   });
   await d.start();
   try {
@@ -132,11 +131,6 @@ test('healthcheck: tcp check connects (healthy) or is refused (unhealthy)', asyn
     assert.equal(sick.statename, 'RUNNING');
     assert.match(d.mainLog(), /health: 'db' is healthy \(connected\)/);
     assert.match(d.mainLog(), /health: 'nodb' is unhealthy after 2 failed checks \(ECONNREFUSED\)/);
-    // An invalid healthcheck is an error in the log, never run, and never restarts the program.
-    assert.match(d.mainLog(), /ERRO health: 'bad': healthcheck 'tcp:nowhere': expected tcp:HOST:PORT/);
-    const bad = await d.info('bad');
-    assert.equal(bad.health, 'starting');
-    assert.equal(count(d.mainLog(), /spawned: 'bad'/g), 1);
   } finally {
     await d.stop();
   }
