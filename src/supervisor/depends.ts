@@ -40,7 +40,9 @@ export class DependencyCoordinator {
         return t.state === 'RUNNING' ? { kind: 'met' } : { kind: 'wait', what };
       case 'healthy':
         // A program without a healthcheck counts as healthy once RUNNING.
-        return t.state === 'RUNNING' && (t.health === null || t.health === 'healthy') ? { kind: 'met' } : { kind: 'wait', what };
+        return t.state === 'RUNNING' && (t.config.ext.healthcheck === null || t.health === 'healthy')
+          ? { kind: 'met' }
+          : { kind: 'wait', what };
       case 'completed':
         if (t.state === 'EXITED') {
           return t.config.exitcodes.includes(t.snap.exitstatus ?? -1)
