@@ -4,11 +4,15 @@
 //
 // Supervisor creates the socket synchronously inside spawn (and at group creation, to
 // fail early). Node's public API binds asynchronously and never exposes a listening
-// socket's fd, so we use the TCP/Pipe handle bindings that net.Server itself is built
-// on: bind and listen return an errno at once, and `fd` is what the child inherits.
-import { execFileSync } from 'node:child_process';
+// socket's fd, so we bind with the TCP/Pipe handle bindings that net.Server itself is
+// built on (bind returns an errno at once, and `fd` is what children inherit). We must
+// not call listen() through libuv: it would then watch the socket and accept (and lose)
+// connections meant for the children. A short-lived helper (node itself) makes the
+// inherited socket listen and exits before its event loop ever polls it.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, unlinkSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { SocketConfig } from '../config/types.js';
 import type { Logger } from '../process/host.js';
@@ -16,8 +20,7 @@ import type { Logger } from '../process/host.js';
 interface ServerHandle {
   readonly fd: number;
   bind(address: string, port: number): number;
-  bind6?(address: string, port: number, flags: number): number;
-  listen(backlog: number): number;
+  getsockname?(out: { port?: number }): number;
   close(): void;
 }
 type HandleClass = new (type: number) => ServerHandle;
@@ -57,46 +60,73 @@ function resolveIPv4(host: string): string {
   throw new Error('[Errno -2] Name or service not known');
 }
 
+const LISTEN_HELPER =
+  "const s = require('net').createServer();" +
+  "s.on('error', (e) => { process.stderr.write(String(e.errno)); process.exit(1); });" +
+  // 'listening' is emitted before the loop polls: the helper never accepts a connection.
+  "s.listen({ fd: 0, backlog: Number(process.argv[1]) }, () => process.exit(0));";
+
+/** listen(2) on a bound socket we hold, without libuv watching it here. */
+function makeListening(fd: number, backlog: number): void {
+  const r = spawnSync(process.execPath, ['-e', LISTEN_HELPER, String(backlog)], {
+    stdio: [fd, 'ignore', 'pipe'],
+    timeout: 10_000,
+    encoding: 'utf8',
+  });
+  if (r.status === 0) return;
+  const errno = Number(r.stderr);
+  throw Number.isInteger(errno) && errno < 0 ? new SocketError(errno) : new Error(`listen failed: ${r.stderr || r.error?.message}`);
+}
+
 /** Create, bind and listen; throws SocketError or Error with Python's wording. */
 function createAndBind(c: SocketConfig): ServerHandle {
   const backlog = c.backlog ?? 4096; // socket.SOMAXCONN on Linux
+  let h: ServerHandle;
   if (c.kind === 'inet') {
     const ip = resolveIPv4(c.host);
     const { TCP, constants } = binding('tcp_wrap');
-    const h = new TCP!(constants.SERVER);
-    // libuv sets SO_REUSEADDR on TCP sockets, as Supervisor does; bind errors surface at listen.
-    let err = h.bind(ip, c.port);
-    if (!err) err = h.listen(backlog);
-    if (err) {
+    h = new TCP!(constants.SERVER);
+    // libuv sets SO_REUSEADDR, as Supervisor does, but defers EADDRINUSE to listen();
+    // an unbound socket (port 0) tells us the bind failed.
+    const err = h.bind(ip, c.port);
+    const name: { port?: number } = {};
+    h.getsockname?.(name);
+    if (err || (c.port !== 0 && name.port !== c.port)) {
       h.close();
-      throw new SocketError(err);
+      throw new SocketError(err || -osConstants.errno.EADDRINUSE);
     }
-    return h;
-  }
-  if (existsSync(c.path)) unlinkSync(c.path);
-  const { Pipe, constants } = binding('pipe_wrap');
-  const h = new Pipe!(constants.SERVER) as PipeHandle;
-  const fail = (e: Error): never => {
-    h.close();
+  } else {
     if (existsSync(c.path)) unlinkSync(c.path);
-    throw e;
-  };
-  const err = h.bind(c.path);
-  if (err) fail(new SocketError(err));
-  if (c.owner) {
+    const { Pipe, constants } = binding('pipe_wrap');
+    const p = new Pipe!(constants.SERVER) as PipeHandle;
+    h = p;
+    const fail = (e: Error): never => {
+      p.close();
+      if (existsSync(c.path)) unlinkSync(c.path);
+      throw e;
+    };
+    const err = p.bind(c.path);
+    if (err) fail(new SocketError(err));
+    if (c.owner) {
+      try {
+        chownSync(c.path, c.owner.uid, c.owner.gid);
+      } catch (e) {
+        fail(new Error(`Could not change ownership of socket file: ${(e as Error).message}`));
+      }
+    }
     try {
-      chownSync(c.path, c.owner.uid, c.owner.gid);
+      chmodSync(c.path, c.mode);
     } catch (e) {
-      fail(new Error(`Could not change ownership of socket file: ${(e as Error).message}`));
+      fail(new Error(`Could not change permissions of socket file: ${(e as Error).message}`));
     }
   }
   try {
-    chmodSync(c.path, c.mode);
+    makeListening(h.fd, backlog);
   } catch (e) {
-    fail(new Error(`Could not change permissions of socket file: ${(e as Error).message}`));
+    h.close();
+    if (c.kind === 'unix' && existsSync(c.path)) unlinkSync(c.path);
+    throw e;
   }
-  const lerr = h.listen(backlog);
-  if (lerr) fail(new SocketError(lerr));
   return h;
 }
 
