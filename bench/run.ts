@@ -72,7 +72,7 @@ function freshDir(tag: string): string {
 function ourEnv(): NodeJS.ProcessEnv {
   if (!CPU_PROF) return {};
   mkdirSync(CPU_PROF, { recursive: true });
-  return { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` };
+  return { BENCH_CPU_PROF_DIR: CPU_PROF }; // --cpu-prof is refused in NODE_OPTIONS: passed as node args
 }
 
 /** Launches a system on `progs`, runs `fn`, always shuts it down and kills what it saw. */

@@ -129,7 +129,7 @@ class SupervisorSystem implements System {
     const conf = join(this.dir, 'supervisord.conf');
     writeFileSync(conf, this.config(progs));
     const [cmd, args] =
-      this.kind === 'supervisor' ? [REAL_SUPERVISORD, ['-n', '-c', conf]] : [process.execPath, [OUR_SUPERVISORD_JS, '-n', '-c', conf]];
+      this.kind === 'supervisor' ? [REAL_SUPERVISORD, ['-n', '-c', conf]] : [process.execPath, [...(this.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${this.env.BENCH_CPU_PROF_DIR}`] : []), OUR_SUPERVISORD_JS, '-n', '-c', conf]];
     const p = spawn(cmd, args, { cwd: this.dir, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     this.pid = p.pid ?? 0;
