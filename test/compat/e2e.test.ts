@@ -10,8 +10,8 @@ import { REPO, SYSTEM_PYTHON, hasRealSupervisor } from '../helpers/daemon.js';
 
 const SCRIPT = join(REPO, '..', 'shared', 'compat', 'supervisor-e2e.py');
 
-/** Event-listener fixtures; the events/listeners work removes them from this list. */
-const KNOWN_PENDING: string[] = ['test_issue_663', 'test_issue_733'];
+/** Upstream tests we knowingly fail (none): a name here needs a reason beside it. */
+const KNOWN_PENDING: string[] = [];
 
 function hasPexpect(): boolean {
   return existsSync('/usr/lib/python3/dist-packages/pexpect');
