@@ -92,7 +92,52 @@ function httpServer(): void {
   process.on('SIGTERM', () => process.exit(0));
 }
 
+/** Holds `n` piped `sleep`s and does nothing else: the floor for an idle Node daemon. */
+function idleHold(): void {
+  const kids = Array.from({ length: Number(args.n) }, () => spawnPiped(['/bin/sleep', '100000']));
+  process.on('SIGTERM', () => {
+    for (const c of kids) c.kill('SIGKILL');
+    process.exit(0);
+  });
+  setInterval(() => undefined, 1000);
+}
+
+/** Feeds `total` PROCESS_STATE-shaped events to the listener, one per READY; events/s per rep. */
+async function feedEvents(): Promise<void> {
+  const argv = args.listener as string[];
+  const total = Number(args.total);
+  const rates: number[] = [];
+  for (let r = 0; r < Number(args.reps); r++) {
+    const l = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+    let sent = 0;
+    let t0 = 0;
+    await new Promise<void>((res) => {
+      let pending = '';
+      const send = (): void => {
+        const payload = `processname:s${sent} groupname:g from_state:STARTING pid:1`;
+        l.stdin!.write(`ver:3.0 server:supervisor serial:${sent} pool:x poolserial:${sent} eventname:PROCESS_STATE_RUNNING len:${payload.length}\n${payload}`);
+        sent++;
+      };
+      l.stdout!.on('data', (b: Buffer) => {
+        pending += b.toString();
+        let i;
+        while ((i = pending.indexOf('READY\n')) >= 0) {
+          pending = pending.slice(i + 6);
+          if (sent === 0) t0 = performance.now();
+          if (sent < total) send();
+          else res();
+        }
+      });
+    });
+    rates.push(total / ((performance.now() - t0) / 1000));
+    l.kill('SIGKILL');
+  }
+  process.stdout.write(JSON.stringify(rates) + '\n');
+}
+
 if (mode === 'spawn') void massSpawn();
+else if (mode === 'events') void feedEvents();
+else if (mode === 'idle') idleHold();
 else if (mode === 'respawn') respawnLoop();
 else if (mode === 'http') httpServer();
 else {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import { encodeMethodCall, encodeMethodResponse, type XmlRpcValue } from '../src/rpc/xmlrpc.js';
-import { DIST, isPm2, makeSystem, OUR_SUPERVISORD_JS, REPO, SYSTEMS, waitAll, type Prog, type System, type SystemKind } from './lib/systems.js';
+import { DIST, isPm2, makeSystem, rpc, setExtraIni, OUR_SUPERVISORD_JS, REPO, SYSTEMS, waitAll, type Prog, type System, type SystemKind } from './lib/systems.js';
 import { alive, countLines, cpuSeconds, fmt, killSeen, median, quantile, readStamps, rssMiB, sleep, track, waitUntil } from './lib/util.js';
 
 // ---------------------------------------------------------------- options
@@ -24,8 +24,8 @@ const RUN_SYSTEMS = (opt('systems')?.split(',') as SystemKind[] | undefined) ?? 
 const CPU_PROF = opt('cpu-prof');
 
 const CFG = QUICK
-  ? { idleSecs: 3, idleN: 50, massN: 200, massReps: 2, apiNs: [50, 200], apiCalls: 150, apiSecs: 4, stateCalls: 500, logMiB: 32, logReps: 1, crashCycles: 4, churnN: 50, churnSecs: 8, eventSecs: 4 }
-  : { idleSecs: 15, idleN: 200, massN: 200, massReps: 3, apiNs: [200, 1000], apiCalls: 500, apiSecs: 10, stateCalls: 3000, logMiB: 256, logReps: 3, crashCycles: 12, churnN: 50, churnSecs: 30, eventSecs: 10 };
+  ? { idleSecs: 3, idleN: 50, massN: 200, massReps: 2, apiNs: [50, 200], apiCalls: 150, apiSecs: 4, stateCalls: 500, logMiB: 32, logReps: 1, crashCycles: 4, churnN: 50, churnSecs: 8, eventN: 50 }
+  : { idleSecs: 15, idleN: 200, massN: 200, massReps: 3, apiNs: [200, 1000], apiCalls: 500, apiSecs: 10, stateCalls: 3000, logMiB: 256, logReps: 3, crashCycles: 12, churnN: 50, churnSecs: 30, eventN: 200 };
 
 if (opt('api-ns')) CFG.apiNs = opt('api-ns')!.split(',').map(Number);
 if (opt('log-mib')) CFG.logMiB = Number(opt('log-mib'));
@@ -135,7 +135,7 @@ const sleepers = (n: number, autostart: boolean): Prog[] => Array.from({ length:
 
 async function idle(): Promise<void> {
   const t = table('idle', `Idle daemon: RSS and CPU% over ${CFG.idleSecs} s`);
-  t.notes.push(`CPU% sampled once per second from /proc/PID/stat (utime+stime); RSS = VmRSS at each sample. PM2 = its God daemon only.`);
+  t.notes.push(`CPU% sampled once per second from /proc/PID/stat (utime+stime, 10 ms ticks, so one sample resolves only 1%; the whole-window row resolves 0.01 s / window); RSS = VmRSS at each sample. PM2 = its God daemon only. Limit = a bare Node process holding the same number of piped \`sleep\`s and doing nothing (the floor for any Node-based daemon; Python's floor is lower).`);
   for (const n of [0, CFG.idleN]) {
     for (const kind of RUN_SYSTEMS) {
       log(`idle ${kind} n=${n}`);
@@ -146,6 +146,7 @@ async function idle(): Promise<void> {
         const cpu: number[] = [];
         let c0 = cpuSeconds(s.pid);
         let t0 = performance.now();
+        const [cStart, tStart] = [c0, t0];
         for (let i = 0; i < CFG.idleSecs; i++) {
           await sleep(1000);
           const c1 = cpuSeconds(s.pid);
@@ -156,8 +157,24 @@ async function idle(): Promise<void> {
           t0 = t1;
         }
         add(t, kind, `CPU% with ${n} procs`, '%', cpu);
+        add(t, kind, `CPU% whole window, ${n} procs`, '%', [(100 * (c0 - cStart)) / ((t0 - tStart) / 1000)]);
         add(t, kind, `RSS with ${n} procs`, 'MiB', rss);
       });
+    }
+    log(`idle limit n=${n}`);
+    const c = runMinimal('idle', { n });
+    try {
+      await sleep(QUICK ? 1500 : 3000);
+      const rss: number[] = [];
+      const cpu: number[] = [];
+      for (const x of await cpuSamples(c.pid!, CFG.idleSecs)) {
+        cpu.push(x);
+        rss.push(rssMiB(c.pid!));
+      }
+      add(t, 'limit', `CPU% with ${n} procs`, '%', cpu);
+      add(t, 'limit', `RSS with ${n} procs`, 'MiB', rss);
+    } finally {
+      await stopChild(c);
     }
   }
 }
@@ -491,37 +508,85 @@ async function churn(): Promise<void> {
 // ---------------------------------------------------------------- 7. events
 
 async function events(): Promise<void> {
-  const t = table('events', 'Event fan-out: PROCESS_STATE events/s delivered to one listener');
+  const n = CFG.eventN;
+  const total = 4 * n;
+  const t = table('events', `Event fan-out: PROCESS_STATE events delivered to one listener (${n} programs started then stopped)`);
+  const listenerJs = join(DIST, 'bench/listener.js');
   // Probe: does our daemon run an [eventlistener:x] and deliver events to it?
   const dir = freshDir('eventprobe');
   const probe = join(dir, 'got');
-  const listener = `printf 'READY\\n'; while read line; do echo ev >> ${probe}; n=$(echo "$line" | sed 's/.*len://'); dd bs=1 count=$n >/dev/null 2>&1; printf 'RESULT 2\\nOKREADY\\n'; done`;
+  const conf = join(dir, 'probe.conf');
+  writeFileSync(
+    conf,
+    `[supervisord]\nlogfile=%(here)s/d.log\npidfile=%(here)s/d.pid\nchildlogdir=%(here)s\n[unix_http_server]\nfile=%(here)s/p.sock\n` +
+      `[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n` +
+      `[eventlistener:x]\ncommand=${process.execPath} ${listenerJs} ${probe} processname:p 1\nevents=PROCESS_STATE\n[program:p]\ncommand=/bin/sleep 100000\nstartsecs=0\n`,
+  );
+  const d = spawn(process.execPath, [OUR_SUPERVISORD_JS, '-n', '-c', conf], { stdio: 'ignore', cwd: dir });
+  track(d.pid);
   let works = false;
-  if (RUN_SYSTEMS.includes('supervisor-ts')) {
-    const conf = join(dir, 'probe.conf');
-    writeFileSync(
-      conf,
-      `[supervisord]\nlogfile=%(here)s/d.log\npidfile=%(here)s/d.pid\nchildlogdir=%(here)s\n[unix_http_server]\nfile=%(here)s/p.sock\n` +
-        `[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n` +
-        `[eventlistener:x]\ncommand=/bin/sh -c '${listener}'\nevents=PROCESS_STATE\n[program:p]\ncommand=/bin/sleep 100000\nstartsecs=0\n`,
-    );
-    const d = spawn(process.execPath, [OUR_SUPERVISORD_JS, '-n', '-c', conf], { stdio: 'ignore', cwd: dir });
-    track(d.pid);
-    try {
-      await waitUntil('probe events', () => existsSync(probe), 8000, 100);
-      works = true;
-    } catch {
-      works = false;
-    } finally {
-      await stopChild(d);
-      killSeen();
-    }
+  try {
+    await waitUntil('probe events', () => existsSync(probe), 8000, 100);
+    works = true;
+  } catch {
+    works = false;
+  } finally {
+    await stopChild(d);
+    killSeen();
   }
   if (!works) {
     t.notes.push('Skipped: `[eventlistener:x]` does not deliver events in supervisor-ts yet (probe: a listener never received PROCESS_STATE within 8 s). Re-run once the event-listener subsystem lands.');
     return;
   }
-  t.notes.push('Probe passed, but the fan-out measurement is not written yet.');
+  t.notes.push(
+    `${n} \`sleep\` programs in [group:g] (autostart=false) and one listener (a minimal Node listener, events=PROCESS_STATE, buffer_size=${total * 2}). startProcessGroup(g) then stopProcessGroup(g) produce ${total} events (STARTING, RUNNING, STOPPING, STOPPED each); events/s = ${total} / (first RPC → listener has counted all ${total}); lag = stopProcessGroup returning → listener has all. So the rate includes the daemon's own start/stop work. ${CFG.massReps} repetitions. PM2 has no event-listener protocol (n/a). Limit = a bare Node loop feeding the same listener ${total} events with the same protocol.`,
+  );
+  const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(4, '0')}`);
+  for (const kind of RUN_SYSTEMS) {
+    if (kind === 'pm2') continue;
+    log(`events ${kind}`);
+    const rates: number[] = [];
+    const lags: number[] = [];
+    const dirE = freshDir(`events-${kind}`);
+    const sys = makeSystem(kind, dirE);
+    const done = join(dirE, 'done');
+    setExtraIni(
+      sys,
+      `[group:g]\nprograms=${names.join(',')}\n\n[eventlistener:x]\ncommand=${process.execPath} ${listenerJs} ${done} groupname:g ${total}\nevents=PROCESS_STATE\nbuffer_size=${total * 2}\n`,
+    );
+    try {
+      await sys.launch(sleepers(n, false));
+      await waitUntil('listener RUNNING', async () => (await sys.list()).some((p) => p.name === 'x' && p.running), 20_000, 100);
+      for (let r = 0; r < CFG.massReps; r++) {
+        rmSync(done, { force: true });
+        // the listener counts from its own start: restart it so each repetition counts from zero
+        if (r > 0) {
+          await rpc(sys, 'supervisor.stopProcess', 'x', true);
+          await rpc(sys, 'supervisor.startProcess', 'x', true);
+          await sleep(300);
+        }
+        const t0 = Date.now();
+        await rpc(sys, 'supervisor.startProcessGroup', 'g', true);
+        await rpc(sys, 'supervisor.stopProcessGroup', 'g', true);
+        const t1 = Date.now();
+        await waitUntil('listener has all events', () => existsSync(done), 60_000, 5);
+        const tEnd = Number(readFileSync(done, 'utf8'));
+        rates.push(total / ((tEnd - t0) / 1000));
+        lags.push(Math.max(0, tEnd - t1));
+      }
+    } catch (e) {
+      log(`events ${kind}: FAILED ${(e as Error).message}`);
+    } finally {
+      await sys.shutdown();
+      killSeen();
+    }
+    add(t, kind, 'events/s', '1/s', rates);
+    add(t, kind, 'lag after last RPC', 'ms', lags);
+  }
+  log('events limit');
+  const dirL = freshDir('eventslimit');
+  const out = JSON.parse(await collect(runMinimal('events', { listener: [process.execPath, listenerJs, join(dirL, 'done'), 'groupname:g', String(total)], total, reps: CFG.massReps }))) as number[];
+  add(t, 'limit', 'events/s', '1/s', out);
 }
 
 // ---------------------------------------------------------------- report

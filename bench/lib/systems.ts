@@ -93,6 +93,8 @@ class SupervisorSystem implements System {
   private client!: XmlRpcClient;
   private output = '';
   private n = 0;
+  /** Extra INI appended to the generated config ([eventlistener:x], ...). */
+  extraIni = '';
 
   constructor(
     readonly kind: SystemKind,
@@ -127,7 +129,7 @@ class SupervisorSystem implements System {
     this.n = progs.length;
     mkdirSync(join(this.dir, 'childlogs'), { recursive: true });
     const conf = join(this.dir, 'supervisord.conf');
-    writeFileSync(conf, this.config(progs));
+    writeFileSync(conf, this.config(progs) + this.extraIni);
     const [cmd, args] =
       this.kind === 'supervisor' ? [REAL_SUPERVISORD, ['-n', '-c', conf]] : [process.execPath, [...(this.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${this.env.BENCH_CPU_PROF_DIR}`] : []), OUR_SUPERVISORD_JS, '-n', '-c', conf]];
     const p = spawn(cmd, args, { cwd: this.dir, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -171,6 +173,10 @@ class SupervisorSystem implements System {
       track(pid);
       return { name: String(i.name), running: i.statename === 'RUNNING', stopped: i.statename === 'STOPPED', pid };
     });
+  }
+
+  call(method: string, ...params: XmlRpcValue[]): Promise<XmlRpcValue> {
+    return this.client.call(method, params);
   }
 
   listCall(): Promise<unknown> {
@@ -320,6 +326,14 @@ class Pm2System implements System {
       }
     }
   }
+}
+
+export function setExtraIni(s: System, ini: string): void {
+  if (s instanceof SupervisorSystem) s.extraIni = ini;
+}
+export function rpc(s: System, method: string, ...params: XmlRpcValue[]): Promise<XmlRpcValue> {
+  if (!(s instanceof SupervisorSystem)) throw new Error(`${s.kind} has no XML-RPC`);
+  return s.call(method, ...params);
 }
 
 export function isPm2(s: System): s is System & { deleteAll(): Promise<void> } {
