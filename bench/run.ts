@@ -24,8 +24,8 @@ const RUN_SYSTEMS = (opt('systems')?.split(',') as SystemKind[] | undefined) ?? 
 const CPU_PROF = opt('cpu-prof');
 
 const CFG = QUICK
-  ? { idleSecs: 3, idleN: 50, massN: 200, massReps: 2, apiNs: [50, 200], apiCalls: 150, apiSecs: 4, stateCalls: 500, logMiB: 32, logReps: 1, crashCycles: 4, churnN: 50, churnSecs: 8, eventN: 50 }
-  : { idleSecs: 15, idleN: 200, massN: 200, massReps: 3, apiNs: [200, 1000], apiCalls: 500, apiSecs: 10, stateCalls: 3000, logMiB: 256, logReps: 3, crashCycles: 12, churnN: 50, churnSecs: 30, eventN: 200 };
+  ? { idleSecs: 3, idleN: 50, massN: 200, massReps: 1, eventReps: 2, apiNs: [50, 200], apiCalls: 150, apiSecs: 4, stateCalls: 500, logMiB: 32, logReps: 1, crashCycles: 3, churnN: 50, churnSecs: 8, eventN: 50 }
+  : { idleSecs: 15, idleN: 200, massN: 200, massReps: 3, eventReps: 3, apiNs: [200, 1000], apiCalls: 500, apiSecs: 10, stateCalls: 3000, logMiB: 256, logReps: 3, crashCycles: 12, churnN: 50, churnSecs: 30, eventN: 200 };
 
 if (opt('api-ns')) CFG.apiNs = opt('api-ns')!.split(',').map(Number);
 if (opt('log-mib')) CFG.logMiB = Number(opt('log-mib'));
@@ -539,7 +539,7 @@ async function events(): Promise<void> {
     return;
   }
   t.notes.push(
-    `${n} \`sleep\` programs in [group:g] (autostart=false) and one listener (a minimal Node listener, events=PROCESS_STATE, buffer_size=${total * 2}). startProcessGroup(g) then stopProcessGroup(g) produce ${total} events (STARTING, RUNNING, STOPPING, STOPPED each); events/s = ${total} / (first RPC → listener has counted all ${total}); lag = stopProcessGroup returning → listener has all. So the rate includes the daemon's own start/stop work. ${CFG.massReps} repetitions. PM2 has no event-listener protocol (n/a). Limit = a bare Node loop feeding the same listener ${total} events with the same protocol.`,
+    `${n} \`sleep\` programs in [group:g] (autostart=false) and one listener (a minimal Node listener, events=PROCESS_STATE, buffer_size=${total * 2}). startProcessGroup(g) then stopProcessGroup(g) produce ${total} events (STARTING, RUNNING, STOPPING, STOPPED each); events/s = ${total} / (first RPC → listener has counted all ${total}); lag = stopProcessGroup returning → listener has all. So the rate includes the daemon's own start/stop work. ${CFG.eventReps} repetitions. PM2 has no event-listener protocol (n/a). Limit = a bare Node loop feeding the same listener ${total} events with the same protocol.`,
   );
   const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(4, '0')}`);
   for (const kind of RUN_SYSTEMS) {
@@ -557,7 +557,7 @@ async function events(): Promise<void> {
     try {
       await sys.launch(sleepers(n, false));
       await waitUntil('listener RUNNING', async () => (await sys.list()).some((p) => p.name === 'x' && p.running), 20_000, 100);
-      for (let r = 0; r < CFG.massReps; r++) {
+      for (let r = 0; r < CFG.eventReps; r++) {
         rmSync(done, { force: true });
         // the listener counts from its own start: restart it so each repetition counts from zero
         if (r > 0) {
@@ -585,7 +585,7 @@ async function events(): Promise<void> {
   }
   log('events limit');
   const dirL = freshDir('eventslimit');
-  const out = JSON.parse(await collect(runMinimal('events', { listener: [process.execPath, listenerJs, join(dirL, 'done'), 'groupname:g', String(total)], total, reps: CFG.massReps }))) as number[];
+  const out = JSON.parse(await collect(runMinimal('events', { listener: [process.execPath, listenerJs, join(dirL, 'done'), 'groupname:g', String(total)], total, reps: CFG.eventReps }))) as number[];
   add(t, 'limit', 'events/s', '1/s', out);
 }
 
