@@ -2,7 +2,8 @@
 // introspection namespace and multicall, with Supervisor's faults for unknown methods.
 import { RpcFault } from './faults.js';
 import type { XmlRpcValue } from './xmlrpc.js';
-import { SIGNATURES, type Method } from './supervisor-ns.js';
+import type { Method } from './supervisor-ns.js';
+import { SIGNATURES } from './signatures.js';
 
 export type Namespaces = Record<string, Record<string, Method>>;
 

@@ -10,6 +10,8 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { RpcFault, Faults } from './faults.js';
 import type { XmlRpcValue } from './xmlrpc.js';
 import { describeProcess } from './describe.js';
+import { arity, bool, int, str, type Args } from './args.js';
+import { allConfigInfo } from './config-info.js';
 import { healthOf } from '../process/health.js';
 
 export const API_VERSION = '3.0';
@@ -31,7 +33,6 @@ export interface DaemonControl {
   fileExists(path: string): boolean;
 }
 
-type Args = XmlRpcValue[];
 export type Method = (args: Args) => XmlRpcValue | Promise<XmlRpcValue>;
 
 interface ProcessResult {
@@ -40,34 +41,6 @@ interface ProcessResult {
   group: string;
   status: number;
   description: string;
-}
-
-function str(v: XmlRpcValue | undefined): string {
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  throw new RpcFault('INCORRECT_PARAMETERS');
-}
-function int(v: XmlRpcValue | undefined): number {
-  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
-  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (v !== null && typeof v === 'object' && 'value' in v && typeof v.value === 'number') return Math.trunc(v.value);
-  throw new RpcFault('INCORRECT_PARAMETERS');
-}
-/** Python truthiness, as Supervisor tests `wait`: 'yes', 1 and [0] are true; '', 0, [] false. */
-function bool(v: XmlRpcValue | undefined, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (v === null) return false;
-  if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0;
-  if (typeof v === 'string' || Buffer.isBuffer(v) || Array.isArray(v)) return v.length > 0;
-  if (v instanceof Date) return true;
-  if (typeof v === 'object' && 'value' in v && typeof v.value === 'number') return v.value !== 0;
-  return Object.keys(v).length > 0;
-}
-/** Python raises TypeError (-> INCORRECT_PARAMETERS) when the argument count is wrong. */
-function arity(args: Args, min: number, max = min): void {
-  if (args.length < min || args.length > max) throw new RpcFault('INCORRECT_PARAMETERS');
 }
 
 /** Resolves when `done` says so, re-checked on every state change of the process. */
@@ -367,55 +340,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     getAllConfigInfo: (args) => {
       arity(args, 0);
       live();
-      const out: Record<string, XmlRpcValue>[] = [];
-      for (const g of sup.config.groups) {
-        const live = sup.groups.get(g.name);
-        const inuse = live !== undefined;
-        for (const c of g.processes) {
-          // Supervisor realizes AUTO log names into the config object of a running group, so
-          // they show here until a reread replaces the config objects (then 'auto' again).
-          const realized = live && live.config === g ? live.get(c.name) : undefined;
-          const logName = (ch: 'stdout' | 'stderr'): string => {
-            const lf = c[ch].logfile;
-            if (ch === 'stderr' && c.redirectStderr) return 'none';
-            if (lf.kind === 'auto' && realized) return (ch === 'stdout' ? realized.stdoutLogfile : realized.stderrLogfile) ?? 'none';
-            return lf.kind === 'path' ? lf.path : lf.kind;
-          };
-          out.push({
-            autostart: c.autostart,
-            directory: c.directory ?? 'none',
-            uid: c.uid ?? 'none',
-            command: c.command,
-            exitcodes: c.exitcodes,
-            group: g.name,
-            group_prio: g.priority,
-            inuse,
-            killasgroup: c.killasgroup,
-            name: c.name,
-            process_prio: c.priority,
-            redirect_stderr: c.redirectStderr,
-            startretries: c.startretries,
-            startsecs: c.startsecs,
-            stdout_capture_maxbytes: c.stdout.captureMaxbytes,
-            stdout_events_enabled: c.stdout.eventsEnabled,
-            stdout_logfile: logName('stdout'),
-            stdout_logfile_backups: c.stdout.backups,
-            stdout_logfile_maxbytes: c.stdout.maxbytes,
-            stdout_syslog: c.stdout.syslog,
-            stopsignal: c.stopsignal,
-            stopwaitsecs: c.stopwaitsecs,
-            stderr_capture_maxbytes: c.stderr.captureMaxbytes,
-            stderr_events_enabled: c.stderr.eventsEnabled,
-            stderr_logfile: logName('stderr'),
-            stderr_logfile_backups: c.stderr.backups,
-            stderr_logfile_maxbytes: c.stderr.maxbytes,
-            stderr_syslog: c.stderr.syslog,
-            serverurl: c.serverurl ?? 'none', // AUTO is None in Supervisor's config
-          });
-        }
-      }
-      out.sort((a, b) => (String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0));
-      return out;
+      return allConfigInfo(sup);
     },
     startProcess: (args) => {
       arity(args, 1, 2);
@@ -499,44 +424,3 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
   };
   return methods;
 }
-
-/** [return type, param types...] per method, as Supervisor's docstrings declare them. */
-export const SIGNATURES: Record<string, string[]> = {
-  addProcessGroup: ['boolean', 'string'],
-  clearAllProcessLogs: ['array'],
-  clearLog: ['boolean'],
-  clearProcessLog: ['boolean', 'string'],
-  clearProcessLogs: ['boolean', 'string'],
-  getAPIVersion: ['string'],
-  getAllConfigInfo: ['array'],
-  getAllProcessInfo: ['array'],
-  getIdentification: ['string'],
-  getPID: ['int'],
-  getProcessInfo: ['struct', 'string'],
-  getState: ['struct'],
-  getSupervisorVersion: ['string'],
-  getVersion: ['string'],
-  readLog: ['string', 'int', 'int'],
-  readMainLog: ['string', 'int', 'int'],
-  readProcessLog: ['string', 'string', 'int', 'int'],
-  readProcessStderrLog: ['string', 'string', 'int', 'int'],
-  readProcessStdoutLog: ['string', 'string', 'int', 'int'],
-  reloadConfig: ['array'],
-  removeProcessGroup: ['boolean', 'string'],
-  restart: ['boolean'],
-  sendProcessStdin: ['boolean', 'string', 'string'],
-  sendRemoteCommEvent: ['boolean', 'string', 'string'],
-  shutdown: ['boolean'],
-  signalAllProcesses: ['array', 'string'],
-  signalProcess: ['boolean', 'string', 'string'],
-  signalProcessGroup: ['array', 'string', 'string'],
-  startAllProcesses: ['array', 'boolean'],
-  startProcess: ['boolean', 'string', 'boolean'],
-  startProcessGroup: ['array', 'string', 'boolean'],
-  stopAllProcesses: ['array', 'boolean'],
-  stopProcess: ['boolean', 'string', 'boolean'],
-  stopProcessGroup: ['array', 'string', 'boolean'],
-  tailProcessLog: ['array', 'string', 'int', 'int'],
-  tailProcessStderrLog: ['array', 'string', 'int', 'int'],
-  tailProcessStdoutLog: ['array', 'string', 'int', 'int'],
-};
