@@ -22,12 +22,12 @@ function help(ctl: Controller, name: string): void {
 async function follow(ctl: Controller, path: string, stopped: Promise<void>): Promise<void> {
   const url = ctl.options.serverurl + path;
   let res: IncomingMessage;
+  const abort = new AbortController();
+  void stopped.then(() => abort.abort());
   try {
-    res = await Promise.race([ctl.rpcClient().getStream(path), stopped.then(() => null)]).then((r) => {
-      if (r === null) throw new Error('stopped');
-      return r;
-    });
+    res = await ctl.rpcClient().getStream(path, abort.signal);
   } catch (err) {
+    if (abort.signal.aborted) return; // Ctrl-C before the server answered
     if (err instanceof XmlRpcTransportError && err.kind === 'http') {
       ctl.io.writeError(`${url} Cannot read, status code ${err.status ?? 0}\n`);
     } else if (err instanceof XmlRpcTransportError) {

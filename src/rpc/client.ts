@@ -105,7 +105,14 @@ export class XmlRpcClient {
     });
   }
 
-  private request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: Buffer | null, agent: http.Agent | false): Promise<http.IncomingMessage> {
+  private request(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body: Buffer | null,
+    agent: http.Agent | false,
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -116,6 +123,7 @@ export class XmlRpcClient {
           path,
           headers: this.headers(headers),
           agent,
+          ...(signal ? { signal } : {}),
         },
         resolve,
       );
@@ -162,8 +170,18 @@ export class XmlRpcClient {
    * Opens a GET stream such as `/logtail/name/stdout` or `/mainlogtail` on its own
    * connection (it stays open for as long as the tail follows). Non-200 rejects.
    */
-  async getStream(path: string): Promise<http.IncomingMessage> {
-    const res = await this.request('GET', path, {}, null, false);
+  async getStream(path: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    // Not agent:false: that sends `Connection: close`, and Supervisor's medusa then
+    // buffers the whole (endless) response instead of streaming it chunked.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    let res: http.IncomingMessage;
+    try {
+      res = await this.request('GET', path, {}, null, agent, signal);
+    } catch (err) {
+      agent.destroy();
+      throw err;
+    }
+    res.once('close', () => agent.destroy());
     if (res.statusCode !== 200) {
       res.resume();
       throw this.httpError(res, path);

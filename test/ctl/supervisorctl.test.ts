@@ -15,9 +15,10 @@ interface Run {
   code: number | null;
 }
 
-function run(cmd: string, args: string[], input = '', timeoutMs = 15_000): Promise<Run> {
+function run(cmd: string, args: string[], input = '', timeoutMs = 15_000, interruptAfterMs = 0): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (interruptAfterMs > 0) setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -134,4 +135,18 @@ test('usage errors go to stderr with exit 2', async () => {
 test('the interactive shell reads commands from a pipe like the real one', async () => {
   await assertSame(['-c', sv.configPath], 'status cat\nversion\n\nbogus\nstop nope\nhelp\n');
   await assertSame(['-c', sv.configPath], 'shutdown\nn\nreload\nno\nquit\n');
+});
+
+test('tail -f and maintail -f stream until Ctrl-C, then exit 0 like the real one', async () => {
+  for (const cmd of ['tail -f grp:echo', 'tail -f grp:echo stderr', 'tail -f nope', 'maintail -f']) {
+    const args = ['-c', sv.configPath, ...cmd.split(' ')];
+    const real = await run('supervisorctl', args, '', 15_000, 1500);
+    const mine = await run(ours, args, '', 15_000, 1500);
+    assert.equal(mine.code, real.code, cmd);
+    if (cmd.startsWith('maintail')) {
+      assert.match(mine.out, /^==> Press Ctrl-C to exit <==\n[\s\S]*\n\n$/);
+    } else {
+      assert.equal(mine.out, real.out, cmd);
+    }
+  }
 });
