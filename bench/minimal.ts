@@ -81,6 +81,8 @@ function httpServer(): void {
   const sock = String(args.sock);
   rmSync(sock, { force: true });
   const srv = http.createServer((req, res) => {
+    res.on('error', () => undefined);
+    req.on('error', () => undefined);
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'Content-Type': 'text/xml', 'Content-Length': body.length });
@@ -88,6 +90,7 @@ function httpServer(): void {
     });
   });
   srv.keepAliveTimeout = 60_000;
+  srv.on('clientError', (_e, sock) => sock.destroy());
   srv.listen(sock, () => process.stdout.write('ready\n'));
   process.on('SIGTERM', () => process.exit(0));
 }

@@ -662,6 +662,9 @@ const cleanup = (): void => {
   killSeen();
   rmSync(ROOT, { recursive: true, force: true });
 };
+// PM2's client can fire a late callback after its daemon is gone ("Callback was already
+// called"): log it and carry on rather than lose the run.
+process.on('uncaughtException', (e) => log(`uncaught (ignored): ${e.stack ?? String(e)}`));
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     cleanup();
