@@ -159,6 +159,9 @@ export class Controller {
           this.options.password = password;
           return this.onecmd(rawLine);
         }
+        // Supervisor then calls the action a second time outside its handler, so the
+        // 401 surfaces once more as an unexpected error line.
+        this.output(pythonErrorLine(err, this.options.serverurl));
         this.exitStatus = LSB.GENERIC;
         return false;
       }

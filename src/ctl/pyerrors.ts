@@ -46,7 +46,7 @@ export function pythonErrorLine(err: unknown, serverurl: string): string {
         return serverurl.startsWith('unix://') ? line(cls, text, XMLRPC_PY, 557) : line(cls, text, SOCKET_PY, 836);
       }
       case 'http':
-        return line('xmlrpc.client.ProtocolError', `<ProtocolError for 127.0.0.1/RPC2: ${err.status ?? 0} ${err.reason ?? ''}>`, XMLRPC_PY, 535);
+        return line('xmlrpc.client.ProtocolError', `<ProtocolError for 127.0.0.1/RPC2: ${err.status ?? 0} ${err.reason ?? ''}>`, XMLRPC_PY, 539);
       case 'url':
         return line('ValueError', err.message, XMLRPC_PY, 505);
       default:

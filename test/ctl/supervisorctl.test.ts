@@ -150,3 +150,14 @@ test('tail -f and maintail -f stream until Ctrl-C, then exit 0 like the real one
     }
   }
 });
+
+test('a 401 in one-shot mode is reported as Supervisor does', async () => {
+  const secured = await startSupervisor({ auth: { username: 'u', password: 'p' } });
+  try {
+    for (const cmd of ['status', 'avail', 'version']) await assertSame(['-s', secured.unixUrl, cmd]);
+    await assertSame(['-s', secured.unixUrl, '-u', 'u', '-p', 'p', 'status']);
+    await assertSame(['-c', secured.configPath, 'version']);
+  } finally {
+    await secured.stop();
+  }
+});
