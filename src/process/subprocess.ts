@@ -2,7 +2,7 @@
 // fired, stop requested) into the pure state machine and carries out the effects it
 // returns. All OS interaction for a child lives here.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { planSpawn } from './spawn-plan.js';
 import { constants as osConstants } from 'node:os';
 import type { ProcessConfig } from '../config/types.js';
 import type { ProcessHost, LogSink } from './host.js';
@@ -10,7 +10,6 @@ import { initialSnapshot, step, type Effect, type MachineConfig, type MachineEve
 import { resolveCommand, CommandError } from './command.js';
 import { OutputChannel, stripAnsiBuffer } from './output.js';
 import { signame } from './signals.js';
-import { lookupPasswd } from './users.js';
 import { readEnvironmentFiles } from './envfile.js';
 import { LineTransformer } from '../logging/transform.js';
 import type { ProcessStateName } from './states.js';
@@ -316,23 +315,6 @@ export class Subprocess {
     return (b) => t.push(b);
   }
 
-  /** Checks Supervisor makes in the forked child; failing ones are reported the same way. */
-  private childSetupError(): string | null {
-    const c = this.config;
-    if (c.uid !== null && typeof process.getuid === 'function') {
-      const me = process.getuid();
-      if (me !== c.uid && me !== 0) return `couldn't setuid to ${c.uid}: Can't drop privilege as nonroot user`;
-    }
-    if (c.directory !== null) {
-      try {
-        if (!statSync(c.directory).isDirectory()) return `couldn't chdir to ${c.directory}: ENOTDIR`;
-      } catch (e) {
-        return `couldn't chdir to ${c.directory}: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`;
-      }
-    }
-    return null;
-  }
-
   private spawnChild(): void {
     const c = this.config;
     let env: Record<string, string>;
@@ -368,39 +350,11 @@ export class Subprocess {
       return;
     }
 
-    const setupError = this.childSetupError();
-    if (setupError) {
-      // A stand-in child reports the failure through the stderr log and exits 127, so the
-      // states and logs match a Supervisor child that failed between fork and exec.
-      file = '/bin/sh';
-      argv0 = 'sh';
-      args = ['-c', 'printf "%s\\n" "$1" >&2; exit 127', 'sh', `supervisor: ${setupError}\nsupervisor: child process was not spawned`];
-    } else if (c.redirectStderr) {
-      // One pipe for both streams keeps their relative order, as Supervisor's dup2 does.
-      args = ['-c', 'exec 2>&1; exec "$0" "$@"', file, ...args];
-      file = '/bin/sh';
-      argv0 = 'sh';
-    }
-
-    const opts: SpawnOptions = {
-      argv0,
-      env,
-      cwd: setupError ? undefined : (c.directory ?? undefined),
-      // setsid(): the child leads its own process group, so killasgroup can reach its
-      // descendants and a Ctrl-C at the daemon's terminal does not reach it.
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      ...extra,
-    };
-    if (!setupError && c.uid !== null && process.getuid?.() === 0 && c.uid !== 0) {
-      opts.uid = c.uid;
-      opts.gid = lookupPasswd(c.uid)?.gid ?? undefined;
-    }
-
+    const { file: execFile, args: execArgs, opts } = planSpawn(c, { file, argv0, args }, env, extra);
     let child: ChildProcess;
     const oldUmask = c.umask !== null ? process.umask(c.umask) : null;
     try {
-      child = spawn(file, args, opts);
+      child = spawn(execFile, execArgs, opts);
     } catch (e) {
       this.queue.push({ kind: 'spawnFailed', message: `unknown error during fork for '${this.name}': ${(e as NodeJS.ErrnoException).code ?? e}` });
       return;

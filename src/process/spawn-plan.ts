@@ -1,0 +1,65 @@
+// How a resolved command becomes the exact spawn() call: the stand-in child for failures
+// Supervisor reports from the forked child, stderr redirection, setsid, uid/gid.
+import type { SpawnOptions } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { ProcessConfig } from '../config/types.js';
+import { lookupPasswd } from './users.js';
+
+/** Checks Supervisor makes in the forked child; failing ones are reported the same way. */
+export function childSetupError(c: ProcessConfig): string | null {
+  if (c.uid !== null && typeof process.getuid === 'function') {
+    const me = process.getuid();
+    if (me !== c.uid && me !== 0) return `couldn't setuid to ${c.uid}: Can't drop privilege as nonroot user`;
+  }
+  if (c.directory !== null) {
+    try {
+      if (!statSync(c.directory).isDirectory()) return `couldn't chdir to ${c.directory}: ENOTDIR`;
+    } catch (e) {
+      return `couldn't chdir to ${c.directory}: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`;
+    }
+  }
+  return null;
+}
+
+export interface SpawnPlan {
+  file: string;
+  args: string[];
+  opts: SpawnOptions;
+}
+
+export function planSpawn(
+  c: ProcessConfig,
+  cmd: { file: string; argv0: string; args: string[] },
+  env: Record<string, string>,
+  extra: Partial<SpawnOptions>,
+): SpawnPlan {
+  let { file, argv0, args } = cmd;
+  const setupError = childSetupError(c);
+  if (setupError) {
+    // A stand-in child reports the failure through the stderr log and exits 127, so the
+    // states and logs match a Supervisor child that failed between fork and exec.
+    file = '/bin/sh';
+    argv0 = 'sh';
+    args = ['-c', 'printf "%s\\n" "$1" >&2; exit 127', 'sh', `supervisor: ${setupError}\nsupervisor: child process was not spawned`];
+  } else if (c.redirectStderr) {
+    // One pipe for both streams keeps their relative order, as Supervisor's dup2 does.
+    args = ['-c', 'exec 2>&1; exec "$0" "$@"', file, ...args];
+    file = '/bin/sh';
+    argv0 = 'sh';
+  }
+  const opts: SpawnOptions = {
+    argv0,
+    env,
+    cwd: setupError ? undefined : (c.directory ?? undefined),
+    // setsid(): the child leads its own process group, so killasgroup can reach its
+    // descendants and a Ctrl-C at the daemon's terminal does not reach it.
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...extra,
+  };
+  if (!setupError && c.uid !== null && process.getuid?.() === 0 && c.uid !== 0) {
+    opts.uid = c.uid;
+    opts.gid = lookupPasswd(c.uid)?.gid ?? undefined;
+  }
+  return { file, args, opts };
+}
