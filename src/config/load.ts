@@ -32,15 +32,16 @@ function envExpansions(env: Record<string, string>): Expansions {
   return out;
 }
 
-function readConfigText(file: string, sys: SystemInfo): string {
+/** `shown` is the path as the user gave it: Supervisor's message quotes it unresolved. */
+function readConfigText(file: string, sys: SystemInfo, shown = file): string {
   const exists = sys.exists ? sys.exists(file) : true;
-  if (!exists) throw new ConfigError(`could not find config file ${file}`, { file });
+  if (!exists) throw new ConfigError(`could not find config file ${shown}`, { file });
   try {
     return sys.readFile(file);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === 'ENOENT') throw new ConfigError(`could not find config file ${file}`, { file });
-    throw new ConfigError(`could not read config file ${file}`, { file });
+    if (code === 'ENOENT') throw new ConfigError(`could not find config file ${shown}`, { file });
+    throw new ConfigError(`could not read config file ${shown}`, { file });
   }
 }
 
@@ -151,7 +152,7 @@ export function loadConfig(configFile: string, sys: SystemInfo): Config {
   const file = path.resolve(sys.cwd, configFile);
   const here = path.dirname(file);
   const parser = new IniParser();
-  parser.read(readConfigText(file, sys), file);
+  parser.read(readConfigText(file, sys, configFile), file);
   const ctx: LoadContext = {
     parser,
     sys,
@@ -163,6 +164,7 @@ export function loadConfig(configFile: string, sys: SystemInfo): Config {
   };
   processIncludes(ctx);
   if (!parser.has('supervisord')) {
+    // Supervisor omits the file name; a daemon error names it (see README, deliberate differences).
     throw new ConfigError(`.ini file does not include supervisord section (file: ${file})`, { file });
   }
   // supervisord never reads [supervisorctl], so a problem there must not stop the daemon.
@@ -208,9 +210,10 @@ export function loadCtlConfig(configFile: string | null, sys: SystemInfo): CtlCo
   if (configFile === null) return { ...CTL_DEFAULTS };
   const file = path.resolve(sys.cwd, configFile);
   const parser = new IniParser();
-  parser.read(readConfigText(file, sys), file);
+  parser.read(readConfigText(file, sys, configFile), file);
   if (!parser.has('supervisorctl')) {
-    throw new ConfigError(`.ini file does not include supervisorctl section (file: ${file})`, { file });
+    // Exactly Supervisor's text: supervisorctl output is compared byte for byte with the real one.
+    throw new ConfigError('.ini file does not include supervisorctl section', { file });
   }
   const ctx: LoadContext = {
     parser,
