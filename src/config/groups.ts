@@ -16,37 +16,10 @@ import {
 import { processesFromSection, sectionSuffixName } from './programs.js';
 import { Section, type LoadContext } from './section.js';
 import type { ConfigError, GroupConfig, SocketConfig } from './types.js';
+import { EVENT_TYPE_NAMES } from '../events/types.js';
 
-/** Supervisor's EventTypes, abstract parents included (subscribing to a parent gets all children). */
-export const EVENT_TYPES: readonly string[] = [
-  'EVENT',
-  'PROCESS_STATE',
-  'PROCESS_STATE_STOPPED',
-  'PROCESS_STATE_EXITED',
-  'PROCESS_STATE_STARTING',
-  'PROCESS_STATE_STOPPING',
-  'PROCESS_STATE_BACKOFF',
-  'PROCESS_STATE_FATAL',
-  'PROCESS_STATE_RUNNING',
-  'PROCESS_STATE_UNKNOWN',
-  'PROCESS_COMMUNICATION',
-  'PROCESS_COMMUNICATION_STDOUT',
-  'PROCESS_COMMUNICATION_STDERR',
-  'PROCESS_LOG',
-  'PROCESS_LOG_STDOUT',
-  'PROCESS_LOG_STDERR',
-  'REMOTE_COMMUNICATION',
-  'SUPERVISOR_STATE_CHANGE',
-  'SUPERVISOR_STATE_CHANGE_RUNNING',
-  'SUPERVISOR_STATE_CHANGE_STOPPING',
-  'TICK',
-  'TICK_5',
-  'TICK_60',
-  'TICK_3600',
-  'PROCESS_GROUP',
-  'PROCESS_GROUP_ADDED',
-  'PROCESS_GROUP_REMOVED',
-];
+/** Supervisor's EventTypes (abstract parents included) plus our PROCESS_HEALTH_*: what `events=` may name. */
+export const EVENT_TYPES: readonly string[] = EVENT_TYPE_NAMES;
 
 function sourceOf(sec: Section): GroupConfig['source'] {
   const line = sec.ctx.parser.sections.get(sec.name)?.line;

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { followLog, TRUNCATED_MARKER } from '../logging/follow.js';
+import { readRange } from '../logging/read.js';
 
 export const DEFAULT_WINDOW = 64 * 1024;
 export const MAX_WINDOW = 1024 * 1024;
@@ -20,21 +21,11 @@ export interface LogWindow {
   text: string;
 }
 
-function readAt(fd: number, pos: number, length: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let got = 0;
-  while (got < length) {
-    const n = fs.readSync(fd, out, got, length - got, pos + got);
-    if (n === 0) break;
-    got += n;
-  }
-  return out.subarray(0, got);
-}
 
 /** Moves `start` (> 0) just past the next newline before `limit`, if there is one. */
 function alignStart(fd: number, start: number, limit: number): number {
   if (start <= 0) return 0;
-  const probe = readAt(fd, start - 1, Math.min(ALIGN_SCAN, limit - start + 1));
+  const probe = readRange(fd, start - 1, Math.min(ALIGN_SCAN, limit - start + 1));
   const nl = probe.indexOf(0x0a);
   return nl < 0 ? start : start - 1 + nl + 1;
 }
@@ -46,7 +37,7 @@ export function readWindow(path: string, bytes: number, before?: number): LogWin
     const size = fs.fstatSync(fd).size;
     const end = Math.min(before ?? size, size);
     const start = alignStart(fd, Math.max(0, end - bytes), end);
-    return { start, end, size, text: readAt(fd, start, end - start).toString('utf8') };
+    return { start, end, size, text: readRange(fd, start, end - start).toString('utf8') };
   } finally {
     fs.closeSync(fd);
   }

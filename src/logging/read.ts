@@ -10,7 +10,8 @@ export function asString(buf: Buffer): string {
   return buf.toString('utf8');
 }
 
-function readRange(fd: number, pos: number, length: number): Buffer {
+/** Up to `length` bytes at `pos` (fewer at end of file), looping over short reads. */
+export function readRange(fd: number, pos: number, length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
   let got = 0;
   while (got < length) {
