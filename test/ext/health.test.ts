@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { TestDaemon, waitFor, freePort, hasRealSupervisor, REAL_SUPERVISORCTL, SYSTEM_PYTHON } from '../helpers/daemon.js';
@@ -253,6 +253,27 @@ test('healthcheck: Python supervisorctl status and xmlrpc.client accept the extr
     const r = await run(SYSTEM_PYTHON, ['-c', py, d.sock]);
     assert.equal(r.code, 0, r.out);
     assert.equal(r.out, 'plain -\nweb healthy\n');
+  } finally {
+    await d.stop();
+  }
+});
+
+test('healthcheck: a listener subscribed to PROCESS_HEALTH receives HEALTHY/UNHEALTHY; one subscribed to EVENT does not', async () => {
+  const { recorder, records, waitRecords } = await import('../events/helpers.js');
+  const d = new TestDaemon({
+    programs:
+      `[program:flip]\ncommand=sh -c "touch ok; sleep 1000"\nstartsecs=0\nhealthcheck=exec:test -e ok\nhealthcheck_interval=1\nhealthcheck_retries=1\nhealthcheck_restart=false\n\n` +
+      `[eventlistener:health]\ncommand=${recorder('%(here)s/health.jsonl')}\nevents=PROCESS_HEALTH\n\n` +
+      `[eventlistener:all]\ncommand=${recorder('%(here)s/all.jsonl')}\nevents=EVENT\nbuffer_size=100\n`,
+  });
+  await d.start();
+  try {
+    await waitRecords(join(d.dir, 'health.jsonl'), 'HEALTHY', (rs) => rs.some((r) => r.headers.eventname === 'PROCESS_HEALTH_HEALTHY'), 20_000);
+    // The program's directory is the daemon's cwd (the temp dir): removing the file fails the check.
+    unlinkSync(join(d.dir, 'ok'));
+    const rs = await waitRecords(join(d.dir, 'health.jsonl'), 'UNHEALTHY', (r) => r.some((x) => x.headers.eventname === 'PROCESS_HEALTH_UNHEALTHY'), 20_000);
+    assert.match(rs.find((x) => x.headers.eventname === 'PROCESS_HEALTH_UNHEALTHY')!.payload, /^processname:flip groupname:flip pid:\d+ /);
+    assert.ok(records(join(d.dir, 'all.jsonl')).every((r) => !String(r.headers.eventname).startsWith('PROCESS_HEALTH')));
   } finally {
     await d.stop();
   }
