@@ -1,6 +1,7 @@
 // Which keys each kind of section understands, for the unknown-key warnings
 // (Supervisor silently ignores them, which hides typos like 'autorestrat').
 
+import { HOST_KEYS, HOSTGROUP_KEYS } from './fleet.js';
 import { PROGRAM_KEYS } from './programs.js';
 
 const SUPERVISORD_KEYS = new Set([
@@ -42,6 +43,8 @@ export function knownKeysFor(section: string): ReadonlySet<string> | 'any' | nul
   if (section.startsWith('group:')) return GROUP_KEYS;
   if (section.startsWith('unix_http_server')) return UNIX_KEYS;
   if (section.startsWith('inet_http_server')) return INET_KEYS;
+  if (section.startsWith('host:')) return HOST_KEYS; // fleet (docs/fleet.md)
+  if (section.startsWith('hostgroup:')) return HOSTGROUP_KEYS;
   if (section.startsWith('rpcinterface:') || section.startsWith('ctlplugin:')) return 'any';
   return null;
 }

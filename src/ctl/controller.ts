@@ -40,6 +40,8 @@ export class Controller {
   readonly commands: Map<string, Command>;
   /** Set while a streaming command (tail -f, fg) runs: Ctrl-C calls it instead of quitting. */
   interruptHandler: (() => void) | null = null;
+  /** Fleet hook (src/ctl/fleet.ts): `host` and, with `-H` set, every remote action; null = run it here. */
+  fleetDispatch: ((ctl: Controller, name: string, line: string) => Promise<boolean> | null) | null = null;
   private client: XmlRpcClient | null = null;
   private clientKey = '';
   private completeInfo: ProcessInfo[] | null = null;
@@ -138,6 +140,8 @@ export class Controller {
     const m = /^[A-Za-z0-9_]*/.exec(line);
     const name = m ? m[0] : '';
     const arg = line.slice(name.length).trim();
+    const viaFleet = this.fleetDispatch?.(this, name, line) ?? null;
+    if (viaFleet) return viaFleet;
     const command = name ? this.commands.get(name) : undefined;
     if (!command) {
       this.output(`*** Unknown syntax: ${line}`);

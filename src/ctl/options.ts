@@ -14,6 +14,10 @@ export interface CtlOptions {
   prompt: string;
   historyFile: string | null;
   interactive: boolean;
+  /** Fleet target (`-H web1,@web`, docs/fleet.md); null = the one server, as Supervisor. */
+  hosts: string | null;
+  /** Fleet: milliseconds a host may take to answer (--host-timeout SECONDS, default 10). */
+  hostTimeoutMs: number;
   /** The action and its arguments, joined into one command line by the caller. */
   args: string[];
 }
@@ -45,7 +49,7 @@ actions.
 `;
 }
 
-type OptName = 'help' | 'configfile' | 'interactive' | 'serverurl' | 'username' | 'password' | 'history';
+type OptName = 'help' | 'configfile' | 'interactive' | 'serverurl' | 'username' | 'password' | 'history' | 'hosts' | 'hosttimeout';
 
 const shortOptions: Record<string, { name: OptName; takesArg: boolean }> = {
   h: { name: 'help', takesArg: false },
@@ -56,6 +60,7 @@ const shortOptions: Record<string, { name: OptName; takesArg: boolean }> = {
   u: { name: 'username', takesArg: true },
   p: { name: 'password', takesArg: true },
   r: { name: 'history', takesArg: true },
+  H: { name: 'hosts', takesArg: true }, // fleet extension
 };
 
 const longOptions: Record<string, { name: OptName; takesArg: boolean }> = {
@@ -66,6 +71,8 @@ const longOptions: Record<string, { name: OptName; takesArg: boolean }> = {
   username: { name: 'username', takesArg: true },
   password: { name: 'password', takesArg: true },
   history_file: { name: 'history', takesArg: true },
+  hosts: { name: 'hosts', takesArg: true }, // fleet extension
+  'host-timeout': { name: 'hosttimeout', takesArg: true },
 };
 
 class UsageError extends Error {}
@@ -148,7 +155,9 @@ export function parseCtlArgs(argv: readonly string[], progname: string, sys: Sys
     stderr: `Error: ${msg}\nFor help, use ${progname} -h\n`,
   });
   try {
-    const { opts, args } = getopt(argv);
+    const { opts, args: rawArgs } = getopt(argv);
+    const { args, extra } = fleetArgs(rawArgs);
+    opts.push(...extra);
     const cli: Partial<Record<OptName, string | true>> = {};
     for (const [flag, name, value] of opts) {
       if (name === 'help') return { kind: 'exit', code: 0, stdout: helpText(progname), stderr: '' };
@@ -170,6 +179,8 @@ export function parseCtlArgs(argv: readonly string[], progname: string, sys: Sys
         historyFile: str(cli.history) ?? conf.historyFile,
         // With no action the shell starts; -i with an action does nothing more (as in 4.2.5).
         interactive: cli.interactive === true || args.length === 0,
+        hosts: str(cli.hosts) ?? null,
+        hostTimeoutMs: hostTimeout(str(cli.hosttimeout)),
         args,
       },
     };
@@ -177,4 +188,28 @@ export function parseCtlArgs(argv: readonly string[], progname: string, sys: Sys
     if (err instanceof Error && (err instanceof UsageError || err.name === 'ConfigError')) return usage(err.message);
     throw err;
   }
+}
+
+/** `-H`/`--hosts`/`--host-timeout` may also follow the action (`restart --rolling app -H @web`). */
+function fleetArgs(args: string[]): { args: string[]; extra: Parsed['opts'] } {
+  const extra: Parsed['opts'] = [];
+  if (args.length < 2) return { args, extra };
+  const out = [args[0] as string];
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i] as string;
+    const m = /^(?:-H|--hosts=|--host-timeout=)(.+)$/.exec(a);
+    if ((a === '-H' || a === '--hosts' || a === '--host-timeout') && i + 1 < args.length) {
+      extra.push([a, a === '--host-timeout' ? 'hosttimeout' : 'hosts', args[++i] as string]);
+    } else if (m) {
+      extra.push([a, a.startsWith('--host-timeout') ? 'hosttimeout' : 'hosts', m[1] as string]);
+    } else out.push(a);
+  }
+  return { args: out, extra };
+}
+
+function hostTimeout(v: string | undefined): number {
+  if (v === undefined) return 10_000;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(n > 0)) throw new UsageError(`invalid value for --host-timeout '${v}': must be a positive number of seconds`);
+  return Math.round(n * 1000);
 }

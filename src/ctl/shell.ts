@@ -41,7 +41,7 @@ export async function complete(ctl: Controller, line: string): Promise<[string[]
 export async function runShell(ctl: Controller, prompt: string): Promise<void> {
   if (await ctl.onecmd('status')) return;
   for (;;) {
-    const line = await ctl.io.readLine(prompt + '> ');
+    const line = await ctl.io.readLine((ctl.options.hosts ? `${prompt} ${ctl.options.hosts}` : prompt) + '> ');
     if (await ctl.onecmd(line ?? 'EOF')) return;
   }
 }

@@ -1,0 +1,435 @@
+// supervisorctl on many hosts (docs/fleet.md): `-H web1,@web,@all` runs a command on
+// every target at once (at most FLEET_PARALLEL hosts in flight), `status` gets a host
+// column, other output is prefixed with the host, and an unreachable host is one
+// `host: ERROR (...)` line while the others still run. `restart --rolling` goes one
+// host at a time. Each host runs the very same command code through its own Controller,
+// so per-host output is exactly what single-host supervisorctl would print.
+
+import { readFileSync } from 'node:fs';
+import { loadFleet, hostPassword, resolveTargets, FleetTargetError, type Fleet, type FleetHost } from '../config/fleet.js';
+import { realSystem } from '../config/load.js';
+import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
+import type { XmlRpcValue } from '../rpc/xmlrpc.js';
+import { RpcFault } from '../rpc/faults.js';
+import { Controller, LSB, LSBStatus, type ControllerIO, type ProcessInfo } from './controller.js';
+import { formatStatusLines, splitNamespec } from './process-commands.js';
+
+export const FLEET_PARALLEL = 8;
+/** Calls that change state (start waits for startsecs, stop for stopwaitsecs) get this much longer than --host-timeout. */
+const ACTION_GRACE_MS = 300_000;
+const STOPPED_STATES = new Set([0, 100, 200, 1000]);
+/** Run on the local controller even with -H set. */
+const LOCAL = new Set(['', 'help', 'quit', 'exit', 'EOF', 'host', 'open']);
+
+/** Why a host could not be used, and the exit status that stands for it. */
+export interface HostFailure {
+  reason: string;
+  exit: number;
+}
+
+/** One line per failure kind; exit codes follow single-host supervisorctl where it has one. */
+export function classifyHostError(err: unknown): HostFailure | null {
+  if (err instanceof XmlRpcTransportError) {
+    if (err.kind === 'connect') {
+      switch (err.errno) {
+        case 'ECONNREFUSED': return { reason: 'connection refused', exit: LSB.INSUFFICIENT_PRIVILEGES };
+        case 'ENOENT': return { reason: 'no such file', exit: LSB.NOT_RUNNING };
+        case 'ETIMEDOUT': return { reason: 'timed out', exit: LSB.INSUFFICIENT_PRIVILEGES };
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH': return { reason: 'host unreachable', exit: LSB.INSUFFICIENT_PRIVILEGES };
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN': return { reason: 'unknown host', exit: LSB.INSUFFICIENT_PRIVILEGES };
+        case 'ECONNRESET':
+        case 'EPIPE': return { reason: 'connection reset', exit: LSB.INSUFFICIENT_PRIVILEGES };
+        case 'EACCES': return { reason: 'permission denied', exit: LSB.INSUFFICIENT_PRIVILEGES };
+        default: return { reason: err.errno ?? err.message, exit: LSB.GENERIC };
+      }
+    }
+    if (err.kind === 'http') {
+      if (err.status === 401) return { reason: 'authentication failed', exit: LSB.GENERIC };
+      return { reason: `HTTP ${err.status ?? 0} ${err.reason ?? ''}`.trim(), exit: LSB.GENERIC };
+    }
+    if (err.kind === 'url') return { reason: 'bad serverurl', exit: LSB.INVALID_ARGS };
+    return { reason: 'bad response', exit: LSB.GENERIC };
+  }
+  if (err instanceof PasswordFileError) return { reason: err.message, exit: LSB.GENERIC };
+  return null;
+}
+
+class PasswordFileError extends Error {}
+
+function credentials(h: FleetHost): { username: string | null; password: string | null } {
+  let password: string | null;
+  try {
+    password = hostPassword(h, (p) => readFileSync(p, 'utf8'));
+  } catch {
+    throw new PasswordFileError(`cannot read password_file ${h.passwordFile}`);
+  }
+  return { username: h.username, password };
+}
+
+/** A client for one host: read-only calls time out after `timeoutMs`, actions get a grace period. */
+export function hostClient(h: FleetHost, timeoutMs: number, action = false): XmlRpcClient {
+  return new XmlRpcClient(h.serverurl, { ...credentials(h), timeoutMs: action ? timeoutMs + ACTION_GRACE_MS : timeoutMs });
+}
+
+function isQuick(method: string): boolean {
+  return /^(get|read|tail|list|system\.)/.test(method);
+}
+
+class BufferIO implements ControllerIO {
+  text = '';
+  write(t: string): void {
+    this.text += t;
+  }
+  writeError(t: string): void {
+    this.text += t;
+  }
+  readLine(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+  cancelRead(): void {}
+}
+
+/** A Controller bound to one host: output is captured, transport failures are recorded. */
+class HostController extends Controller {
+  failure: HostFailure | null = null;
+  /** Calls that got an answer before a failure: their output is worth showing. */
+  answered = 0;
+  private quick: XmlRpcClient | null = null;
+  private slow: XmlRpcClient | null = null;
+
+  constructor(
+    parent: Controller,
+    readonly host: FleetHost,
+    readonly buffer = new BufferIO(),
+  ) {
+    super({ ...parent.options, serverurl: host.serverurl, interactive: false, hosts: null, args: [] }, buffer, parent.commands);
+  }
+
+  private pick(action: boolean): XmlRpcClient {
+    if (action) return (this.slow ??= hostClient(this.host, this.options.hostTimeoutMs, true));
+    return (this.quick ??= hostClient(this.host, this.options.hostTimeoutMs));
+  }
+
+  override rpcClient(): XmlRpcClient {
+    return this.pick(false);
+  }
+
+  override async rpc(method: string, ...params: XmlRpcValue[]): Promise<XmlRpcValue> {
+    try {
+      const v = await this.pick(!isQuick(method)).call(`supervisor.${method}`, params);
+      if (!this.failure) this.answered++;
+      return v;
+    } catch (err) {
+      if (err instanceof RpcFault && !this.failure) this.answered++;
+      this.failure ??= classifyHostError(err);
+      throw err;
+    }
+  }
+
+  override close(): void {
+    this.quick?.close();
+    this.slow?.close();
+  }
+}
+
+export interface HostRun {
+  host: FleetHost;
+  lines: string[];
+  exit: number;
+  failure: HostFailure | null;
+}
+
+/** Runs `line` on one host exactly as single-host supervisorctl would, capturing its output. */
+export async function runOnHost(parent: Controller, host: FleetHost, line: string): Promise<HostRun> {
+  const sub = new HostController(parent, host);
+  try {
+    await sub.onecmd(line);
+  } catch (err) {
+    sub.failure ??= classifyHostError(err) ?? { reason: err instanceof Error ? err.message : String(err), exit: LSB.GENERIC };
+  } finally {
+    sub.close();
+  }
+  const text = sub.buffer.text;
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  // A host that failed before answering anything is one line; otherwise keep what it said.
+  return { host, lines: sub.failure && sub.answered === 0 ? [] : lines, exit: sub.failure ? sub.failure.exit : sub.exitStatus, failure: sub.failure };
+}
+
+/** Runs fn over items with at most `limit` in flight; the promises come back in item order. */
+export function boundedMap<T, R>(items: readonly T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R>[] {
+  const settle: { resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  const out = items.map(() => new Promise<R>((resolve, reject) => settle.push({ resolve, reject })));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        settle[i]!.resolve(await fn(items[i] as T, i));
+      } catch (e) {
+        settle[i]!.reject(e);
+      }
+    }
+  };
+  for (let w = 0; w < Math.min(limit, items.length); w++) void worker();
+  return out;
+}
+
+const fleets = new WeakMap<Controller, Fleet>();
+
+function fleetOf(ctl: Controller): Fleet {
+  let f = fleets.get(ctl);
+  if (!f) {
+    f = loadFleet(ctl.options.configFile, realSystem());
+    fleets.set(ctl, f);
+  }
+  return f;
+}
+
+function words(arg: string): string[] {
+  return arg.split(/\s+/).filter(Boolean);
+}
+
+function fail(ctl: Controller, message: string, code: number): boolean {
+  ctl.output(message);
+  ctl.exitStatus = code;
+  return false;
+}
+
+/** The hook installed as Controller.fleetDispatch. */
+export function fleetDispatch(ctl: Controller, name: string, line: string): Promise<boolean> | null {
+  if (name === 'host') {
+    let fleet: Fleet;
+    try {
+      fleet = fleetOf(ctl);
+    } catch {
+      return null;
+    }
+    if (fleet.hosts.size === 0 && ctl.options.hosts === null) return null; // no fleet: `host` is unknown, as in Supervisor
+    return hostCommand(ctl, line.slice(name.length).trim());
+  }
+  if (!ctl.options.hosts || LOCAL.has(name)) return null;
+  return runFleetLine(ctl, name, line);
+}
+
+async function hostCommand(ctl: Controller, arg: string): Promise<boolean> {
+  const fleet = fleetOf(ctl);
+  if (arg === '') {
+    if (ctl.options.hosts === null) ctl.output(`host: - (single server ${ctl.options.serverurl})`);
+    else ctl.output(`host: ${ctl.options.hosts} (${resolveTargets(fleet, ctl.options.hosts).map((h) => h.name).join(', ')})`);
+    return false;
+  }
+  if (arg === '-') {
+    ctl.options.hosts = null;
+    ctl.output(`host: - (single server ${ctl.options.serverurl})`);
+    return false;
+  }
+  try {
+    const targets = resolveTargets(fleet, arg.replace(/\s+/g, ''));
+    ctl.options.hosts = arg.replace(/\s+/g, '');
+    ctl.output(`host: ${ctl.options.hosts} (${targets.map((h) => h.name).join(', ')})`);
+  } catch (err) {
+    if (!(err instanceof FleetTargetError)) throw err;
+    return fail(ctl, `Error: ${err.message}`, LSB.INVALID_ARGS);
+  }
+  return false;
+}
+
+async function runFleetLine(ctl: Controller, name: string, line: string): Promise<boolean> {
+  let targets: FleetHost[];
+  try {
+    targets = resolveTargets(fleetOf(ctl), ctl.options.hosts as string);
+  } catch (err) {
+    if (err instanceof FleetTargetError || (err instanceof Error && err.name === 'ConfigError')) {
+      return fail(ctl, `Error: ${err.message}`, LSB.INVALID_ARGS);
+    }
+    throw err;
+  }
+  const arg = line.slice(name.length).trim();
+  const args = words(arg);
+  if (!ctl.commands.has(name)) return fail(ctl, `*** Unknown syntax: ${line}`, LSB.GENERIC);
+  if (name === 'fg' || ((name === 'tail' || name === 'maintail') && args.includes('-f'))) {
+    return fail(ctl, `Error: ${name}${name === 'fg' ? '' : ' -f'} follows one server; not with -H (use 'host -' or -s)`, LSB.INVALID_ARGS);
+  }
+  if ((name === 'shutdown' || name === 'reload') && ctl.options.interactive) {
+    const verb = name === 'shutdown' ? 'Shut down' : 'Restart';
+    const answer = await ctl.io.readLine(`Really ${verb.toLowerCase()} the remote supervisord process on ${targets.length} host(s) y/N? `);
+    if (!(answer ?? '').toLowerCase().startsWith('y')) return false;
+  }
+  let exit: number;
+  if (name === 'status') exit = await fleetStatus(ctl, targets, args);
+  else if (name === 'restart' && args.includes('--rolling')) exit = await rollingRestart(ctl, targets, args.filter((a) => a !== '--rolling'));
+  else exit = await fleetCommand(ctl, targets, line);
+  if (exit !== LSB.SUCCESS) ctl.exitStatus = exit;
+  return false;
+}
+
+/** Any command on every target: output in host order, each line prefixed `host: `. */
+async function fleetCommand(ctl: Controller, targets: FleetHost[], line: string): Promise<number> {
+  let exit = 0;
+  const runs = boundedMap(targets, FLEET_PARALLEL, (h) => runOnHost(ctl, h, line));
+  for (const p of runs) {
+    const r = await p;
+    if (!r.failure) for (const l of r.lines) ctl.output(`${r.host.name}: ${l}`);
+    else if (r.lines.length === 0) ctl.output(`${r.host.name}: ERROR (${r.failure.reason})`);
+    else {
+      // Lines before the failure, then the failure (the captured traceback-style line is dropped).
+      for (const l of r.lines.slice(0, -1)) ctl.output(`${r.host.name}: ${l}`);
+      ctl.output(`${r.host.name}: ERROR (${r.failure.reason})`);
+    }
+    exit = Math.max(exit, r.exit);
+  }
+  return exit;
+}
+
+interface HostInfos {
+  host: FleetHost;
+  infos: ProcessInfo[];
+  failure: HostFailure | null;
+}
+
+export async function fetchAllInfo(h: FleetHost, timeoutMs: number): Promise<HostInfos> {
+  let client: XmlRpcClient | null = null;
+  try {
+    client = hostClient(h, timeoutMs);
+    const infos = (await client.call('supervisor.getAllProcessInfo', [])) as unknown as ProcessInfo[];
+    return { host: h, infos, failure: null };
+  } catch (err) {
+    const failure = classifyHostError(err) ?? {
+      reason: err instanceof RpcFault ? err.faultString : err instanceof Error ? err.message : String(err),
+      exit: LSB.GENERIC,
+    };
+    return { host: h, infos: [], failure };
+  } finally {
+    client?.close();
+  }
+}
+
+/** Processes of one host that `names` select, plus the error lines for names that match nothing. */
+function selectInfos(all: ProcessInfo[], names: string[]): { matching: ProcessInfo[]; errors: string[] } {
+  if (names.length === 0 || names.includes('all')) return { matching: all, errors: [] };
+  const matching: ProcessInfo[] = [];
+  const errors: string[] = [];
+  for (const name of names) {
+    const [group, proc] = splitNamespec(name);
+    const found = all.filter((i) => i.group === group && (proc === null || i.name === proc));
+    matching.push(...found);
+    if (found.length === 0) errors.push(proc === null ? `${group}: ERROR (no such group)` : `${name}: ERROR (no such process)`);
+  }
+  return { matching, errors };
+}
+
+/**
+ * `status` on the fleet: one table with a host column, aligned across hosts. Exit 3 when
+ * something is stopped, 4 when a name matches nothing or a host cannot be asked (as
+ * single-host status), the highest wins.
+ */
+async function fleetStatus(ctl: Controller, targets: FleetHost[], names: string[]): Promise<number> {
+  const results = await Promise.all(boundedMap(targets, FLEET_PARALLEL, (h) => fetchAllInfo(h, ctl.options.hostTimeoutMs)));
+  const width = Math.max(...targets.map((h) => h.name.length)) + 2;
+  const selected = results.map((r) => ({ ...r, ...selectInfos(r.infos, names) }));
+  const lines = formatStatusLines(selected.flatMap((r) => r.matching));
+  let exit = 0;
+  let k = 0;
+  for (const r of selected) {
+    if (r.failure) {
+      ctl.output(`${r.host.name}: ERROR (${r.failure.reason})`);
+      exit = Math.max(exit, LSBStatus.UNKNOWN);
+      continue;
+    }
+    for (const e of r.errors) ctl.output(`${r.host.name}: ${e}`);
+    if (r.errors.length > 0) exit = Math.max(exit, LSBStatus.UNKNOWN);
+    for (const info of r.matching) {
+      ctl.output(r.host.name.padEnd(width) + (lines[k++] as string));
+      if (STOPPED_STATES.has(info.state)) exit = Math.max(exit, LSBStatus.NOT_RUNNING);
+    }
+  }
+  return exit;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * `restart --rolling [--wait SECONDS] NAME...`: one host at a time, in target order. Each
+ * host restarts NAME, then must show every selected process RUNNING (and `health` =
+ * healthy where the daemon reports health) within the wait; the first host that fails
+ * stops the rollout and the summary says which hosts were done.
+ */
+async function rollingRestart(ctl: Controller, targets: FleetHost[], args: string[]): Promise<number> {
+  let waitMs = 60_000;
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--wait' || a.startsWith('--wait=')) {
+      const v = a === '--wait' ? args[++i] : a.slice(7);
+      const n = Number(v);
+      if (!v || !(n > 0)) {
+        ctl.output(`Error: --wait needs a positive number of seconds`);
+        return LSB.INVALID_ARGS;
+      }
+      waitMs = n * 1000;
+    } else names.push(a);
+  }
+  if (names.length === 0) {
+    ctl.output('Error: restart --rolling requires a process name');
+    return LSB.INVALID_ARGS;
+  }
+  const done: string[] = [];
+  for (const [idx, host] of targets.entries()) {
+    const stopAt = (why: string, exit: number): number => {
+      ctl.output(`${host.name}: ${why}`);
+      const rest = targets.slice(idx + 1).map((h) => h.name);
+      ctl.output(
+        `rolling restart stopped at ${host.name}; done: ${done.length ? done.join(', ') : '(none)'}` +
+          (rest.length ? `; not attempted: ${rest.join(', ')}` : ''),
+      );
+      return Math.max(exit, LSB.GENERIC);
+    };
+    const r = await runOnHost(ctl, host, `restart ${names.join(' ')}`);
+    if (r.failure) return stopAt(`ERROR (${r.failure.reason})`, r.failure.exit);
+    for (const l of r.lines) ctl.output(`${host.name}: ${l}`);
+    if (r.exit !== LSB.SUCCESS) return stopAt('ERROR (restart failed)', r.exit);
+    const outcome = await waitHealthy(host, names, waitMs, ctl.options.hostTimeoutMs);
+    if (outcome.failure) return stopAt(`ERROR (${outcome.failure.reason})`, outcome.failure.exit);
+    if (outcome.problem) return stopAt(`ERROR (${outcome.problem})`, LSB.NOT_RUNNING);
+    ctl.output(`${host.name}: ${outcome.summary}`);
+    done.push(host.name);
+  }
+  ctl.output(`rolling restart done: ${done.join(', ')}`);
+  return LSB.SUCCESS;
+}
+
+interface WaitOutcome {
+  failure: HostFailure | null;
+  problem: string | null;
+  summary: string;
+}
+
+const FAILED_STATES = new Set(['FATAL', 'EXITED', 'STOPPED', 'UNKNOWN']);
+
+async function waitHealthy(host: FleetHost, names: string[], waitMs: number, timeoutMs: number): Promise<WaitOutcome> {
+  const deadline = Date.now() + waitMs;
+  let last = '';
+  for (;;) {
+    const r = await fetchAllInfo(host, timeoutMs);
+    if (r.failure) return { failure: r.failure, problem: null, summary: '' };
+    const { matching } = selectInfos(r.infos, names);
+    if (matching.length === 0) return { failure: null, problem: `${names.join(' ')}: no such process`, summary: '' };
+    const pending: string[] = [];
+    for (const i of matching) {
+      const full = i.group === i.name ? i.name : `${i.group}:${i.name}`;
+      const health = (i as unknown as { health?: string }).health;
+      if (FAILED_STATES.has(i.statename)) return { failure: null, problem: `${full}: ${i.statename}`, summary: '' };
+      if (i.statename !== 'RUNNING') pending.push(`${full}: ${i.statename}`);
+      else if (health !== undefined && health !== 'healthy') pending.push(`${full}: RUNNING, ${health}`);
+    }
+    if (pending.length === 0) {
+      const healthy = matching.some((i) => (i as unknown as { health?: string }).health !== undefined);
+      return { failure: null, problem: null, summary: `ready (${matching.map((i) => (i.group === i.name ? i.name : `${i.group}:${i.name}`)).join(', ')} RUNNING${healthy ? ', healthy' : ''})` };
+    }
+    last = pending.join('; ');
+    if (Date.now() > deadline) return { failure: null, problem: `not ready after ${waitMs / 1000} s: ${last}`, summary: '' };
+    await sleep(250);
+  }
+}
