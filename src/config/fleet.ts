@@ -48,7 +48,7 @@ export function fleetFromParser(ctx: LoadContext): Fleet {
     if (!NAME_RE.test(name)) throw sec.error(`bad host name '${name}' (letters, digits, '_', '.', '-')`);
     const here = { here: path.dirname(sec.file) };
     const serverurl = sec.str('serverurl', null, here);
-    if (serverurl === null || serverurl.trim() === '') throw sec.error(`section [${section}] has no serverurl`, 'serverurl');
+    if (serverurl === null || serverurl.trim() === '') throw sec.error('missing serverurl', 'serverurl');
     const url = serverurl.trim();
     if (!/^http:\/\/[^/\s]+/.test(url) && !/^unix:\/\/\/?\S+/.test(url)) {
       throw sec.invalid('serverurl', url, 'must be http://HOST:PORT or unix:///PATH');
@@ -70,9 +70,9 @@ export function fleetFromParser(ctx: LoadContext): Fleet {
     if (!NAME_RE.test(name)) throw sec.error(`bad hostgroup name '${name}'`);
     if (name === 'all') throw sec.error("'all' is reserved (@all names every host)");
     const raw = sec.str('hosts', null);
-    if (raw === null) throw sec.error(`section [${section}] has no hosts`, 'hosts');
+    if (raw === null) throw sec.error('missing hosts', 'hosts');
     const members = raw.split(/[\s,]+/).filter(Boolean);
-    if (members.length === 0) throw sec.error(`section [${section}] has no hosts`, 'hosts');
+    if (members.length === 0) throw sec.error('missing hosts', 'hosts');
     for (const m of members) {
       if (!hosts.has(m)) throw sec.invalid('hosts', raw, `no [host:${m}] section`);
     }

@@ -6,6 +6,7 @@ import { supervisorNamespace } from '../rpc/supervisor-ns.js';
 import { CsrfGuard } from '../http/csrf.js';
 import { apiRoute } from '../http/api.js';
 import { webRoute } from './pages.js';
+import { fleetRoutes } from './fleet.js';
 
 export function webExtension(): DaemonExtension {
   // One token per daemon process, not per core run: pages stay valid across restarts.
@@ -14,6 +15,8 @@ export function webExtension(): DaemonExtension {
     routes: ({ daemon, supervisor, bus, logger }) => {
       const ns = supervisorNamespace(supervisor, daemon.control());
       return [
+        // Fleet view (docs/fleet.md) first: apiRoute and webRoute own /api/* and /assets/*.
+        ...fleetRoutes({ configFile: daemon.config.configFile, csrf, logger, identification: () => daemon.config.supervisord.identifier }),
         apiRoute({ ns, sup: supervisor, bus, csrf, logger }),
         webRoute({ token: csrf.token, identification: () => daemon.config.supervisord.identifier }),
       ];
