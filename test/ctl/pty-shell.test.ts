@@ -1,0 +1,285 @@
+// The interactive shell through a real pseudo-terminal (pexpect, test/ctl/fixtures/pty_driver.py),
+// against our supervisord. Every scenario runs with our supervisorctl and with Debian's
+// real one, so the expectations are checked to be what Supervisor itself does: the prompt
+// (and prompt=), tab completion of actions and names, history across sessions, Ctrl-C and
+// Ctrl-D at the prompt, the 401 credential prompt, fg on a cat, tail -f across log
+// rotations and maintail -f.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { OUR_SUPERVISORCTL, REAL_SUPERVISORCTL, TestDaemon, hasRealSupervisor, waitFor } from '../helpers/daemon.js';
+import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
+import { hasPexpect, plain, runPty, type PtyReport, type PtyStep } from './ctl-helpers.js';
+
+const PROGRAMS = `
+[program:foo]
+command=cat
+startsecs=0
+
+[program:bar]
+command=sleep 1000
+startsecs=0
+
+[group:grp]
+programs=alpha,beta
+
+[program:alpha]
+command=sleep 1000
+startsecs=0
+
+[program:beta]
+command=sleep 1000
+startsecs=0
+
+[program:counter]
+command=node -e "let i = 0; setInterval(() => { for (let k = 0; k < 5; k++) console.log('line ' + ++i); }, 20)"
+startsecs=0
+stdout_logfile_maxbytes=2KB
+stdout_logfile_backups=2
+`;
+
+const skip = !hasPexpect() ? 'needs /usr/bin/python3 with pexpect' : false;
+const CTLS: [string, string][] = [['ours', OUR_SUPERVISORCTL]];
+if (hasRealSupervisor()) CTLS.push(['debian', REAL_SUPERVISORCTL]);
+
+let d: TestDaemon;
+let n = 0;
+
+/** A config with only [supervisorctl], so the client side can vary per test. */
+function ctlConf(extra = ''): string {
+  const path = join(d.dir, `ctl-${++n}.conf`);
+  writeFileSync(path, `[supervisorctl]\nserverurl=${d.serverUrl}\n${extra}`);
+  return path;
+}
+
+function assertOk(r: PtyReport, what: string): void {
+  // CTL_PTY_DUMP=dir keeps every terminal transcript, to compare ours with Debian's by eye.
+  if (process.env.CTL_PTY_DUMP) writeFileSync(join(process.env.CTL_PTY_DUMP, `${++n}-${what.replace(/[^\w-]+/g, '_')}.txt`), plain(r.transcript));
+  assert.ok(r.ok, `${what}: step ${r.step}: ${r.error}\n--- terminal ---\n${JSON.stringify(plain(r.transcript))}`);
+}
+
+before(async () => {
+  if (skip) return;
+  d = new TestDaemon({ programs: PROGRAMS, startTimeoutMs: 30_000 });
+  await d.start();
+  for (const name of ['foo', 'bar', 'grp:alpha', 'grp:beta', 'counter']) await d.waitState(name, 'RUNNING', 20_000);
+});
+
+after(async () => {
+  await d?.stop();
+});
+
+const PROMPT = 'mysv> ';
+
+test('the prompt (prompt=), commands and tab completion of actions, processes and groups', { skip, timeout: 180_000 }, async () => {
+  for (const [who, bin] of CTLS) {
+    const conf = ctlConf('prompt=mysv\n');
+    const steps: PtyStep[] = [
+      // the shell starts with `status`
+      { expect: 'bar +RUNNING +pid \\d+.*counter +RUNNING.*foo +RUNNING.*grp:alpha +RUNNING.*grp:beta +RUNNING' },
+      { expect: PROMPT },
+      // two matches: the first Tab completes nothing, the second lists them
+      { send: 'sta\t' }, { sleep: 0.4 }, { send: '\t' }, { expect: 'start +status' },
+      { send: '\x15' }, // Ctrl-U: drop the line
+      { send: 'vers\t' }, { sleep: 0.4 }, { send: '\r' }, { expect: '\\n4\\.2\\.5\\r*\\n' }, { expect: PROMPT },
+      // a process name; the line runs as `start foo `
+      { send: 'start fo\t' }, { sleep: 0.4 }, { send: '\r' }, { expect: 'foo: ERROR \\(already started\\)\\r*\\n' }, { expect: PROMPT },
+      // group:process names and group:*
+      { send: 'status grp:b\t' }, { sleep: 0.4 }, { send: '\r' }, { expect: 'grp:beta +RUNNING' }, { expect: PROMPT },
+      { send: 'stop grp:\t' }, { sleep: 0.4 }, { send: '\t' }, { expect: 'grp:\\*.*grp:alpha.*grp:beta|grp:alpha.*grp:\\*.*grp:beta' },
+      { send: '\x15' },
+      // groups for add/remove/update
+      { send: 'add fo\t' }, { sleep: 0.4 }, { send: '\r' }, { expect: 'ERROR: process group already active' }, { expect: PROMPT },
+      // actions after help
+      { send: 'help shut\t' }, { sleep: 0.4 }, { send: '\r' }, { expect: 'shutdown \tShut the remote supervisord down\\.' }, { expect: PROMPT },
+      { send: 'bogus\r' }, { expect: '\\*\\*\\* Unknown syntax: bogus' }, { expect: PROMPT },
+      { send: 'quit\r' }, { eof: true },
+    ];
+    const r = await runPty([bin, '-c', conf], steps);
+    assertOk(r, who);
+    assert.equal(r.exit, 0, `${who}: quit exits 0`);
+  }
+});
+
+test('Ctrl-D at the prompt exits 0; Ctrl-C at the prompt prints a newline and exits 0', { skip, timeout: 120_000 }, async () => {
+  for (const [who, bin] of CTLS) {
+    const conf = ctlConf();
+    const eof = await runPty([bin, '-c', conf], [{ expect: 'supervisor> ' }, { send: '\x04' }, { eof: true }]);
+    assertOk(eof, `${who} Ctrl-D`);
+    assert.equal(eof.exit, 0, `${who}: Ctrl-D exit code`);
+    assert.match(plain(eof.transcript), /supervisor> \n$/, `${who}: Ctrl-D prints a newline`);
+
+    const intr = await runPty([bin, '-c', conf], [{ expect: 'supervisor> ' }, { send: 'stat' }, { sleep: 0.3 }, { send: '\x03' }, { eof: true }]);
+    assertOk(intr, `${who} Ctrl-C`);
+    assert.equal(intr.exit, 0, `${who}: Ctrl-C exit code`);
+    assert.match(plain(intr.transcript), /supervisor> stat\n$/, `${who}: Ctrl-C prints a newline`);
+  }
+});
+
+test('history is kept across sessions (history_file= and -r FILE), and the file is shared with the real supervisorctl', { skip, timeout: 240_000 }, async () => {
+  // [writer, reader]: every pairing of the available supervisorctls.
+  const pairs = CTLS.flatMap((w) => CTLS.map((r) => [w, r] as const));
+  for (const [[wname, wbin], [rname, rbin]] of pairs) {
+    // Supervisor 4.2.5 ignores -r (it stores the option as `history` but reads
+    // `history_file`); ours honours it, a deliberate difference.
+    for (const how of wname === 'ours' && rname === 'ours' ? (['history_file', '-r'] as const) : (['history_file'] as const)) {
+      const hist = join(d.dir, `history-${++n}`);
+      const conf = how === 'history_file' ? ctlConf(`history_file=${hist}\n`) : ctlConf();
+      const argv = (bin: string) => (how === '-r' ? [bin, '-r', hist, '-c', conf] : [bin, '-c', conf]);
+      const what = `${how}: written by ${wname}, read by ${rname}`;
+      const s1 = await runPty(argv(wbin), [
+        { expect: 'supervisor> ' },
+        { send: 'version\r' }, { expect: '4\\.2\\.5' }, { expect: 'supervisor> ' },
+        { send: 'pid bar\r' }, { expect: '\\n\\d+\\r*\\n' }, { expect: 'supervisor> ' },
+        { send: '\x04' }, { eof: true },
+      ]);
+      assertOk(s1, `${what}, session 1`);
+      assert.match(readFileSync(hist, 'utf8'), /version\npid bar\n/, `${what}: history file`);
+      // Up twice recalls `version` (Up once would be `pid bar`).
+      const s2 = await runPty(argv(rbin), [
+        { expect: 'supervisor> ' },
+        { send: '\x1b[A' }, { sleep: 0.3 }, { send: '\x1b[A' }, { sleep: 0.3 }, { send: '\r' },
+        { expect: '4\\.2\\.5\\r*\\n' }, { expect: 'supervisor> ' },
+        { send: '\x04' }, { eof: true },
+      ]);
+      assertOk(s2, `${what}, session 2`);
+      assert.equal(s2.exit, 0);
+    }
+  }
+});
+
+test('Debian\'s supervisorctl ignores -r FILE (the deliberate difference above)', { skip: skip || !hasRealSupervisor(), timeout: 60_000 }, async () => {
+  const hist = join(d.dir, `history-${++n}`);
+  const r = await runPty([REAL_SUPERVISORCTL, '-r', hist, '-c', ctlConf()], [
+    { expect: 'supervisor> ' }, { send: 'version\r' }, { expect: '4\\.2\\.5' }, { send: '\x04' }, { eof: true },
+  ]);
+  assertOk(r, 'debian -r');
+  assert.equal(existsSync(hist), false, 'no history file written');
+});
+
+test('a server that wants credentials the config lacks: Username/Password prompts, then the command runs', { skip, timeout: 120_000 }, async () => {
+  const secured = new TestDaemon({ programs: '[program:foo]\ncommand=cat\nstartsecs=0\n', unixAuth: { username: 'user', password: 's3cr3t' } });
+  try {
+    await secured.start();
+    await secured.waitState('foo', 'RUNNING', 20_000);
+    const conf = join(secured.dir, 'noauth.conf');
+    writeFileSync(conf, `[supervisorctl]\nserverurl=${secured.serverUrl}\n`);
+    for (const [who, bin] of CTLS) {
+      const r = await runPty([bin, '-c', conf], [
+        { expect: 'Server requires authentication\\r*\\n' },
+        { expect: 'Username:' }, { send: 'user\r' },
+        { expect: 'Password:' }, { send: 's3cr3t\r' },
+        { expect: 'foo +RUNNING' }, { expect: 'supervisor> ' },
+        { send: 'version\r' }, { expect: '4\\.2\\.5' }, { expect: 'supervisor> ' },
+        { send: '\x04' }, { eof: true },
+      ]);
+      assertOk(r, who);
+      assert.equal(r.exit, 0);
+      assert.doesNotMatch(r.transcript, /s3cr3t/, `${who}: the password is not echoed`);
+      assert.match(plain(r.transcript), /^Server requires authentication\nUsername:user\nPassword:\n\nfoo /, `${who}: prompt layout`);
+    }
+  } finally {
+    await secured.stop();
+  }
+});
+
+test('fg on a running cat: typed lines go to its stdin, its output comes back, Ctrl-C returns to the prompt', { skip, timeout: 120_000 }, async () => {
+  for (const [who, bin] of CTLS) {
+    const token = `token-${who}-${Date.now()}`;
+    const steps: PtyStep[] = [
+      { expect: 'supervisor> ' },
+      { send: 'fg foo\r' }, { expect: '==> Press Ctrl-C to exit <==\\r*\\n' }, { sleep: 0.5 },
+      // the line is echoed as typed, then cat's output streams back
+      { send: `${token}-1\r` }, { expect: `${token}-1.*${token}-1\\r*\\n` },
+      { send: `${token}-2\r` }, { expect: `${token}-2.*${token}-2\\r*\\n` },
+      { send: '\x03' }, { expect: 'Exiting foreground\\r*\\n' }, { expect: 'supervisor> ' },
+      { send: 'status foo\r' }, { expect: 'foo +RUNNING' }, { expect: 'supervisor> ' },
+    ];
+    // Debian's supervisorctl hangs on exit after fg (its fgthread is not a daemon thread and
+    // only notices kill() when output arrives): only ours is asked to leave.
+    if (who === 'ours') steps.push({ send: '\x04' }, { eof: true });
+    const r = await runPty([bin, '-c', ctlConf()], steps);
+    assertOk(r, who);
+    if (who === 'ours') assert.equal(r.exit, 0);
+    const log = String(await d.call('supervisor.readProcessStdoutLog', 'foo', 0, 0));
+    assert.match(log, new RegExp(`${token}-1\n${token}-2\n`), `${who}: the lines reached cat's stdin`);
+  }
+});
+
+test('tail -f keeps following across log rotations without losing a line; Ctrl-C returns to the prompt', { skip, timeout: 180_000 }, async () => {
+  const info = (await d.call('supervisor.getProcessInfo', 'counter')) as Record<string, XmlRpcValue>;
+  const logfile = String(info.stdout_logfile);
+  for (const [who, bin] of CTLS) {
+    const now = String(await d.call('supervisor.readProcessStdoutLog', 'counter', -200, 0));
+    const last = Math.max(...[...now.matchAll(/line (\d+)/g)].map((m) => Number(m[1])));
+    // About 12 KB of output: six rotations of the 2 KB log.
+    const until = last + 1200;
+    const r = await runPty([bin, '-c', ctlConf()], [
+      { expect: 'supervisor> ' },
+      { send: 'tail -f counter\r' }, { expect: '==> Press Ctrl-C to exit <==' },
+      { expect: `\\nline ${until}\\r*\\n`, timeout: 60 },
+      { send: '\x03' }, { expect: 'supervisor> ' },
+      { send: 'version\r' }, { expect: '4\\.2\\.5' }, { expect: 'supervisor> ' },
+    ]);
+    assertOk(r, who);
+    const seen = [...plain(r.transcript).matchAll(/^line (\d+)$/gm)].map((m) => Number(m[1]));
+    const first = seen[0] as number;
+    const gaps = seen.filter((v, i) => v !== first + i);
+    assert.equal(gaps.length, 0, `${who}: lines ${first}..${seen[seen.length - 1]} arrive in order, none lost or repeated (first bad: ${gaps.slice(0, 5).join(', ')})`);
+    assert.ok(seen[seen.length - 1]! >= until, `${who}: reached line ${until}`);
+    assert.ok(until - first > 1000, `${who}: followed across rotations`);
+    // The log really rotated while we followed.
+    await waitFor('rotated backups', () => readFileSync(`${logfile}.1`).length > 0 && readFileSync(`${logfile}.2`).length > 0, 5_000);
+  }
+});
+
+test('maintail -f streams the daemon log as it grows; Ctrl-C returns to the prompt', { skip, timeout: 120_000 }, async () => {
+  for (const [who, bin] of CTLS) {
+    const r = runPty([bin, '-c', ctlConf()], [
+      { expect: 'supervisor> ' },
+      { send: 'maintail -f\r' }, { expect: '==> Press Ctrl-C to exit <==' },
+      { expect: 'stopped: bar \\(exit status|stopped: bar \\(terminated by SIGTERM\\)', timeout: 30 },
+      { expect: 'spawned: .bar. with pid \\d+', timeout: 30 },
+      { send: '\x03' }, { expect: 'supervisor> ' },
+      { send: 'status bar\r' }, { expect: 'bar +RUNNING' }, { expect: 'supervisor> ' },
+    ]);
+    await new Promise((res) => setTimeout(res, 2500));
+    await d.call('supervisor.stopProcess', 'bar');
+    await d.call('supervisor.startProcess', 'bar');
+    assertOk(await r, who);
+  }
+});
+
+test('shutdown and reload ask first in the shell; y really does it', { skip, timeout: 120_000 }, async () => {
+  for (const [who, bin] of CTLS) {
+    const own = new TestDaemon({ programs: '[program:foo]\ncommand=cat\nstartsecs=0\n' });
+    try {
+      await own.start();
+      await own.waitState('foo', 'RUNNING', 20_000);
+      const pid = Number(await own.call('supervisor.getPID'));
+      const conf = join(own.dir, 'ctl.conf');
+      writeFileSync(conf, `[supervisorctl]\nserverurl=${own.serverUrl}\n`);
+      const r = await runPty([bin, '-c', conf], [
+        { expect: 'supervisor> ' },
+        { send: 'reload\r' }, { expect: 'Really restart the remote supervisord process y/N\\? ' }, { send: 'n\r' }, { expect: 'supervisor> ' },
+        { send: 'reload\r' }, { expect: 'Really restart the remote supervisord process y/N\\? ' }, { send: 'y\r' },
+        { expect: 'Restarted supervisord\\r*\\n' }, { expect: 'supervisor> ' },
+        { sleep: 3 },
+        { send: 'status\r' }, { expect: 'foo +RUNNING' }, { expect: 'supervisor> ' },
+        { send: 'shutdown\r' }, { expect: 'Really shut the remote supervisord process down y/N\\? ' }, { send: 'y\r' },
+        { expect: 'Shut down\\r*\\n' }, { expect: 'supervisor> ' },
+        { sleep: 2 },
+        { send: 'status\r' }, { expect: 'supervisor\\.sock no such file' }, { expect: 'supervisor> ' },
+        { send: '\x04' }, { eof: true },
+      ]);
+      assertOk(r, who);
+      assert.equal(r.exit, 0);
+      await waitFor('daemon exit', () => own.proc!.exitCode !== null || own.proc!.signalCode !== null, 30_000, 100);
+      assert.equal(own.proc!.pid, pid, `${who}: reload kept the daemon pid until shutdown`);
+      assert.equal(own.proc!.exitCode, 0);
+    } finally {
+      await own.stop();
+    }
+  }
+});
