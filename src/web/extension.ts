@@ -14,11 +14,12 @@ export function webExtension(): DaemonExtension {
   return {
     routes: ({ daemon, supervisor, bus, logger }) => {
       const ns = supervisorNamespace(supervisor, daemon.control());
+      const fleet = fleetRoutes({ configFile: daemon.config.configFile, csrf, logger, identification: () => daemon.config.supervisord.identifier });
       return [
         // Fleet view (docs/fleet.md) first: apiRoute and webRoute own /api/* and /assets/*.
-        ...fleetRoutes({ configFile: daemon.config.configFile, csrf, logger, identification: () => daemon.config.supervisord.identifier }),
+        ...fleet.routes,
         apiRoute({ ns, sup: supervisor, bus, csrf, logger }),
-        webRoute({ token: csrf.token, identification: () => daemon.config.supervisord.identifier }),
+        webRoute({ token: csrf.token, identification: () => daemon.config.supervisord.identifier, fleet: fleet.hasFleet }),
       ];
     },
   };

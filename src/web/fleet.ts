@@ -91,7 +91,7 @@ export function fleetPageRoute(d: FleetPageDeps): Route {
  * ([host:x] sections, read again at each reload). A bad fleet definition is logged and
  * reported by /api/fleet; it never stops the daemon. The previous run's poller is stopped.
  */
-export function fleetRoutes(d: { configFile: string; csrf: CsrfGuard; logger: Logger; identification(): string }): Route[] {
+export function fleetRoutes(d: { configFile: string; csrf: CsrfGuard; logger: Logger; identification(): string }): { routes: Route[]; hasFleet: boolean } {
   previous?.stop();
   previous = null;
   let poller: FleetPoller | null = null;
@@ -105,10 +105,13 @@ export function fleetRoutes(d: { configFile: string; csrf: CsrfGuard; logger: Lo
     d.logger.error(configError);
   }
   previous = poller;
-  return [
-    fleetApiRoute({ poller, configError, csrf: d.csrf, logger: d.logger }),
-    fleetPageRoute({ token: d.csrf.token, identification: d.identification, hostCount: poller?.hosts.length ?? 0 }),
-  ];
+  return {
+    hasFleet: poller !== null,
+    routes: [
+      fleetApiRoute({ poller, configError, csrf: d.csrf, logger: d.logger }),
+      fleetPageRoute({ token: d.csrf.token, identification: d.identification, hostCount: poller?.hosts.length ?? 0 }),
+    ],
+  };
 }
 
 let previous: FleetPoller | null = null;

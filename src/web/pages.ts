@@ -74,14 +74,14 @@ ${o.body}
 `;
 }
 
-export function statusPage(token: string, identification: string): string {
+export function statusPage(token: string, identification: string, fleet = false): string {
   return page({
     title: `Supervisor Status (${identification})`,
     token,
     script: 'status.js',
     body: `<header class="top">
 <h1>Supervisor <small>${escapeHtml(identification)}</small></h1>
-<span id="conn" class="conn" role="status">connecting…</span>
+${fleet ? '<a href="fleet.html" class="fleet-link">Fleet</a>\n' : ''}<span id="conn" class="conn" role="status">connecting…</span>
 </header>
 <div id="message" class="msg" role="status" aria-live="polite"></div>
 <div class="toolbar">
@@ -127,6 +127,8 @@ export function tailPage(token: string, processname: string | null, channel: str
 export interface WebDeps {
   token: string;
   identification(): string;
+  /** The daemon's config names hosts: link the fleet view (docs/fleet.md). */
+  fleet?: boolean;
 }
 
 /** `/`, `/index.html`, `/tail.html` and `/assets/*`, Supervisor's paths where it has them. */
@@ -146,7 +148,7 @@ export function webRoute(d: WebDeps): Route {
       const ch = url.searchParams.get('channel') === 'stderr' ? 'stderr' : 'stdout';
       send(res, 200, 'text/html; charset=utf-8', tailPage(d.token, url.searchParams.get('processname'), ch));
     } else if (isPage) {
-      send(res, 200, 'text/html; charset=utf-8', statusPage(d.token, d.identification()));
+      send(res, 200, 'text/html; charset=utf-8', statusPage(d.token, d.identification(), d.fleet === true));
     } else if (p === '/assets/app.css') {
       send(res, 200, 'text/css; charset=utf-8', STYLESHEET, { 'Cache-Control': 'no-cache' });
     } else {

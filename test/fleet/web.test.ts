@@ -99,6 +99,14 @@ describe('web fleet view', () => {
     assert.doesNotMatch(hub.mainLog(), /Unknown section|Unknown key|fleet:/);
   });
 
+  test('the status page links the fleet view only when hosts are configured', async () => {
+    assert.match((await req('GET', '/')).text, /<a href="fleet\.html" class="fleet-link">Fleet<\/a>/);
+    const plain = await fetch(`${httpUrl(web1)}/`, { headers: { Authorization: 'Basic ' + Buffer.from(`${USER}:${PASS}`).toString('base64') } });
+    assert.doesNotMatch(await plain.text(), /fleet\.html/);
+    const page = await fetch(`${httpUrl(web1)}/fleet.html`, { headers: { Authorization: 'Basic ' + Buffer.from(`${USER}:${PASS}`).toString('base64') } });
+    assert.equal(page.status, 404);
+  });
+
   test('GET /api/fleet: every host with its processes; unreachable hosts say why', async () => {
     const r = await req('GET', '/api/fleet');
     assert.equal(r.status, 200);
