@@ -6,6 +6,7 @@ import { XmlRpcTransportError } from '../rpc/client.js';
 import { LSB, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
 import { helpListing, helpTexts } from './help.js';
 import { makeNamespec } from './process-commands.js';
+import { PyEOFError } from './pyerrors.js';
 
 function help(ctl: Controller, name: string): void {
   for (const line of helpTexts[name] ?? []) ctl.output(line);
@@ -24,10 +25,11 @@ function isFault(err: unknown, code: number): err is RpcFault {
   return err instanceof RpcFault && err.code === code;
 }
 
-async function confirm(ctl: Controller, question: string): Promise<boolean> {
+async function confirm(ctl: Controller, question: string, where: 'shutdown' | 'reload'): Promise<boolean> {
   if (!ctl.options.interactive) return true;
   const answer = await ctl.io.readLine(question);
-  return (answer ?? '').toLowerCase().startsWith('y');
+  if (answer === null) throw new PyEOFError(where, ctl.io.terminal === true);
+  return answer.toLowerCase().startsWith('y');
 }
 
 type Changes = [string[], string[], string[]];
@@ -177,7 +179,7 @@ const update: Command = {
 const shutdown: Command = {
   async run(ctl, arg) {
     if (!noArgs(ctl, 'shutdown', arg)) return;
-    if (!(await confirm(ctl, 'Really shut the remote supervisord process down y/N? '))) return;
+    if (!(await confirm(ctl, 'Really shut the remote supervisord process down y/N? ', 'shutdown'))) return;
     try {
       await ctl.rpc('shutdown');
     } catch (err) {
@@ -204,7 +206,7 @@ const shutdown: Command = {
 const reload: Command = {
   async run(ctl, arg) {
     if (!noArgs(ctl, 'reload', arg)) return;
-    if (!(await confirm(ctl, 'Really restart the remote supervisord process y/N? '))) return;
+    if (!(await confirm(ctl, 'Really restart the remote supervisord process y/N? ', 'reload'))) return;
     try {
       await ctl.rpc('restart');
     } catch (err) {

@@ -6,7 +6,7 @@ import { Faults, RpcFault } from '../rpc/faults.js';
 import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import type { CtlOptions } from './options.js';
-import { pythonErrorLine } from './pyerrors.js';
+import { PyEOFError, pythonErrorLine } from './pyerrors.js';
 
 export const LSB = { SUCCESS: 0, GENERIC: 1, INVALID_ARGS: 2, UNIMPLEMENTED_FEATURE: 3, INSUFFICIENT_PRIVILEGES: 4, NOT_INSTALLED: 5, NOT_RUNNING: 7 } as const;
 export const LSBStatus = { NOT_RUNNING: 3, UNKNOWN: 4 } as const;
@@ -31,6 +31,8 @@ export interface ControllerIO {
   readLine: LineReader;
   /** Abandons a pending readLine (it resolves null) without consuming a line. */
   cancelRead(): void;
+  /** Reading from a terminal (readline), not a pipe. */
+  readonly terminal?: boolean;
 }
 
 export class Controller {
@@ -157,7 +159,13 @@ export class Controller {
         if (this.options.interactive) {
           const username = await this.io.readLine('Username:');
           const password = username === null ? null : await this.io.readLine('Password:', { secret: true });
-          if (username === null || password === null) return true;
+          if (username === null || password === null) {
+            // End of input is Python's EOFError, printed as any error; the shell goes on.
+            const eof = new PyEOFError(username === null ? 'username' : 'getpass', this.io.terminal === true);
+            this.output(pythonErrorLine(eof, this.options.serverurl));
+            this.exitStatus = LSB.GENERIC;
+            return false;
+          }
           this.output('');
           this.options.username = username;
           this.options.password = password;

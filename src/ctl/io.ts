@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import type { ControllerIO } from './controller.js';
 
+const GETPASS_PY = '/usr/lib/python3.11/getpass.py';
+
 export type Completer = (line: string) => Promise<[string[], string]>;
 
 interface MutableOutput {
@@ -18,6 +20,12 @@ export class StdIO implements ControllerIO {
   private waiter: ((line: string | null) => void) | null = null;
   private ended = false;
   private muted = false;
+  /** Set by close(): the 'close' event is then final. */
+  private closing = false;
+  private inputEnded = false;
+  private warnedGetpass = false;
+  /** History carried into a reopened interface (newest first). */
+  private history: string[] | null = null;
   onInterrupt: () => void = () => {};
   completer: Completer | null = null;
   historyFile: string | null = null;
@@ -34,7 +42,8 @@ export class StdIO implements ControllerIO {
 
   private open(): readline.Interface {
     if (this.rl) return this.rl;
-    const history = this.readHistory();
+    if (this.history === null) process.stdin.once('end', () => (this.inputEnded = true));
+    const history = this.history ?? this.readHistory();
     const completer = this.completer;
     const rl = readline.createInterface({
       input: process.stdin,
@@ -65,7 +74,15 @@ export class StdIO implements ControllerIO {
       } else this.queue.push(line);
     });
     rl.on('close', () => {
-      this.ended = true;
+      // Ctrl-D on an empty line closes readline. On a terminal that is only an EOF for
+      // this read (Python's input() raising EOFError): the next read opens readline again,
+      // so the shell goes on after Ctrl-D at y/N, Username: or in fg.
+      if (this.terminal && !this.closing && !this.inputEnded) {
+        this.history = [...((rl as unknown as { history?: string[] }).history ?? [])];
+        if (this.rl === rl) this.rl = null;
+      } else {
+        this.ended = true;
+      }
       this.waiter?.(null);
       this.waiter = null;
     });
@@ -81,6 +98,14 @@ export class StdIO implements ControllerIO {
       rl.setPrompt(prompt);
       rl.prompt();
       this.muted = options.secret === true;
+    } else if (options.secret) {
+      // Python's getpass without a terminal: a warning (once), then fallback_getpass warns
+      // and prompts on stderr.
+      if (!this.warnedGetpass) {
+        this.warnedGetpass = true;
+        process.stderr.write(`${GETPASS_PY}:91: GetPassWarning: Can not control echo on the terminal.\n  passwd = fallback_getpass(prompt, stream)\n`);
+      }
+      process.stderr.write(`Warning: Password input may be echoed.\n${prompt}`);
     } else if (prompt) {
       process.stdout.write(prompt);
     }
@@ -88,6 +113,8 @@ export class StdIO implements ControllerIO {
       if (this.muted) {
         this.muted = false;
         process.stdout.write('\n');
+      } else if (options.secret && !this.terminal && line !== null) {
+        process.stderr.write('\n'); // getpass ends the prompt line on its stream
       }
       return line;
     };
@@ -104,6 +131,7 @@ export class StdIO implements ControllerIO {
   }
 
   close(): void {
+    this.closing = true;
     this.rl?.close();
     this.rl = null;
   }

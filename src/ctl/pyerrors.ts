@@ -33,8 +33,33 @@ function pyRepr(s: string): string {
   return s.includes("'") && !s.includes('"') ? `"${s}"` : `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
+const SUPERVISORCTL_PY = '/usr/lib/python3/dist-packages/supervisor/supervisorctl.py';
+const GETPASS_PY = '/usr/lib/python3.11/getpass.py';
+
+/**
+ * End of input where Supervisor calls raw_input()/getpass() inside an action (y/N,
+ * Username:, Password:): Python raises EOFError and onecmd prints it, then the shell goes
+ * on. `where` names the raw_input call site in supervisorctl.py, or getpass.
+ */
+export class PyEOFError extends Error {
+  constructor(readonly where: 'shutdown' | 'reload' | 'username' | 'getpass', readonly terminal: boolean) {
+    super('EOF');
+  }
+
+  get location(): [string, number] {
+    const lines = { shutdown: 987, reload: 1027, username: 212 } as const;
+    return this.where === 'getpass' ? [GETPASS_PY, 148] : [SUPERVISORCTL_PY, lines[this.where]];
+  }
+
+  /** input() says why, except with readline on a terminal; getpass raises a bare EOFError. */
+  get text(): string {
+    return this.terminal || this.where === 'getpass' ? '' : 'EOF when reading a line';
+  }
+}
+
 export function pythonErrorLine(err: unknown, serverurl: string): string {
   const line = (cls: string, text: string, file: string, lineno: number) => `error: <class '${cls}'>, ${text}: file: ${file} line: ${lineno}`;
+  if (err instanceof PyEOFError) return line('EOFError', err.text, ...err.location);
   if (err instanceof RpcFault) {
     return line('xmlrpc.client.Fault', `<Fault ${err.code}: ${pyRepr(err.faultString)}>`, CLIENT_PY, 668);
   }

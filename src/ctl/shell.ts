@@ -32,7 +32,8 @@ export async function complete(ctl: Controller, line: string): Promise<[string[]
           names.push(info.name);
         }
       }
-      matches = names.filter((n) => n.startsWith(text)).map((n) => n + ' ');
+      // GNU readline lists matches sorted (`grp:*` before `grp:a`).
+      matches = names.filter((n) => n.startsWith(text)).sort().map((n) => n + ' ');
     }
   }
   return [matches, text];

@@ -21,7 +21,8 @@ export interface ListenerPoolHooks {
  * back-to-back writes ("RESULT 2\nOK" then "READY\n") usually arrive as one read and are
  * logged as one debug line (Supervisor's own end-to-end test greps for "OKREADY"). Node
  * hands us each write as soon as it lands; collecting chunks for a moment restores
- * Supervisor's granularity at the cost of ~1 ms latency per protocol message.
+ * Supervisor's granularity at the cost of ~1 ms latency per protocol message, so we do
+ * it only when that debug line is logged at all (loglevel=debug).
  */
 const COALESCE_MS = 1;
 
@@ -46,7 +47,9 @@ export class EventListener {
     process.stdoutHandler = (chunk, log) => {
       log(chunk);
       this.pending.push(chunk);
-      this.timer ??= setTimeout(() => this.flush(), COALESCE_MS);
+      // Coalescing only shapes the debug log line; without it, answer at once.
+      if (this.logger.isDebugEnabled?.() ?? true) this.timer ??= setTimeout(() => this.flush(), COALESCE_MS);
+      else this.flush();
     };
     process.onStateChange((_from, to) => this.onProcessState(to));
   }

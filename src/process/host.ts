@@ -11,6 +11,8 @@ export interface Logger {
   debug(msg: string): void;
   trace(msg: string): void;
   blather(msg: string): void;
+  /** Child output is copied to the main log only at debug level; lets hot paths skip that work. */
+  isDebugEnabled?(): boolean;
 }
 
 /** A child log file (stdout or stderr) as the process runtime uses it. */

@@ -379,8 +379,7 @@ export class Subprocess {
     }
     child.on('error', () => {}); // kill() on an exited child; exit is handled below
     const c = this.config;
-    const logger = this.host.logger as ProcessHost['logger'] & { isEnabledFor?: (l: string) => boolean };
-    const mainlogDebug = logger.isEnabledFor?.('debug') ?? false;
+    const mainlogDebug = this.host.logger.isDebugEnabled?.() ?? false;
     const mk = (channel: 'stdout' | 'stderr'): OutputChannel =>
       new OutputChannel({
         channel,

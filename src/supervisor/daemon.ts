@@ -61,7 +61,6 @@ export class Daemon {
   logger!: MainLog;
   supervisor: Supervisor | null = null;
   bus = new EventBus();
-  private http: HttpServers | null = null;
   private pendingAction: 'shutdown' | 'restart' | null = null;
   private wake: (() => void) | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -101,9 +100,16 @@ export class Daemon {
     const s = this.config.supervisord;
     const logger = this.logger;
     return {
-      logger: Object.assign(Object.create(logger) as MainLog, {
-        isEnabledFor: (l: string) => logger.isEnabledFor(Levels[l as keyof typeof Levels] ?? 0),
-      }),
+      logger: {
+        critical: (m) => logger.critical(m),
+        error: (m) => logger.error(m),
+        warn: (m) => logger.warn(m),
+        info: (m) => logger.info(m),
+        debug: (m) => logger.debug(m),
+        trace: (m) => logger.trace(m),
+        blather: (m) => logger.blather(m),
+        isDebugEnabled: () => logger.isEnabledFor(Levels.debug),
+      },
       bus: this.bus,
       autoSpawnAllowed: () => this.supervisor?.mood === 'RUNNING',
       serverUrl: serverUrlFor(this.config),
@@ -257,7 +263,6 @@ export class Daemon {
         await this.logger.close();
         throw e;
       }
-      this.http = http;
       for (const ext of this.extensions) {
         const d = ext.attach?.({ ...ctx, http });
         if (d) this.detach.push(d);
@@ -280,7 +285,6 @@ export class Daemon {
       if (this.tickTimer) clearTimeout(this.tickTimer);
       for (const d of this.detach.splice(0)) d();
       await http.close();
-      this.http = null;
       await sup.dispose();
       this.removePidfile();
       if (action === 'shutdown' || this.pendingAction === 'shutdown') {
