@@ -56,73 +56,54 @@ function encodeBase64(b: Buffer): string {
   return out;
 }
 
-function encodeValue(v: XmlRpcValue, out: string[], depth: number): void {
+// String concatenation (V8 ropes) beats collecting fragments and joining them: with 1000
+// process structs the response is ~70,000 fragments and this is the RPC hot path.
+function encodeValue(v: XmlRpcValue, depth: number): string {
   if (depth > defaultLimits.maxDepth) throw new TypeError('XML-RPC value nested too deeply');
   switch (typeof v) {
     case 'string':
-      out.push('<value><string>', escapeText(v), '</string></value>\n');
-      return;
+      return '<value><string>' + escapeText(v) + '</string></value>\n';
     case 'number':
       // Past 2^53 an integer is no longer exact; Python would refuse it, we send a double.
-      if (Number.isSafeInteger(v)) out.push('<value><int>', String(v), '</int></value>\n');
-      else out.push('<value><double>', pythonFloatRepr(v), '</double></value>\n');
-      return;
+      if (Number.isSafeInteger(v)) return '<value><int>' + v + '</int></value>\n';
+      return '<value><double>' + pythonFloatRepr(v) + '</double></value>\n';
     case 'boolean':
-      out.push(v ? '<value><boolean>1</boolean></value>\n' : '<value><boolean>0</boolean></value>\n');
-      return;
+      return v ? '<value><boolean>1</boolean></value>\n' : '<value><boolean>0</boolean></value>\n';
     case 'object':
       break;
     default:
       throw new TypeError(`cannot marshal ${typeof v} objects`);
   }
-  if (v === null) {
-    out.push('<value><nil/></value>'); // Python writes no newline after nil
-  } else if (Array.isArray(v)) {
-    out.push('<value><array><data>\n');
-    for (const item of v) encodeValue(item, out, depth + 1);
-    out.push('</data></array></value>\n');
-  } else if (v instanceof XmlRpcDouble) {
-    out.push('<value><double>', pythonFloatRepr(v.value), '</double></value>\n');
-  } else if (Buffer.isBuffer(v)) {
-    out.push('<value><base64>\n', encodeBase64(v), '</base64></value>\n');
-  } else if (v instanceof Date) {
-    out.push('<value><dateTime.iso8601>', encodeDate(v), '</dateTime.iso8601></value>\n');
-  } else {
-    out.push('<value><struct>\n');
-    for (const key of Object.keys(v)) {
-      out.push('<member>\n<name>', escapeText(key), '</name>\n');
-      encodeValue(v[key] as XmlRpcValue, out, depth + 1);
-      out.push('</member>\n');
-    }
-    out.push('</struct></value>\n');
+  if (v === null) return '<value><nil/></value>'; // Python writes no newline after nil
+  if (Array.isArray(v)) {
+    let out = '<value><array><data>\n';
+    for (const item of v) out += encodeValue(item, depth + 1);
+    return out + '</data></array></value>\n';
   }
+  if (v instanceof XmlRpcDouble) return '<value><double>' + pythonFloatRepr(v.value) + '</double></value>\n';
+  if (Buffer.isBuffer(v)) return '<value><base64>\n' + encodeBase64(v) + '</base64></value>\n';
+  if (v instanceof Date) return '<value><dateTime.iso8601>' + encodeDate(v) + '</dateTime.iso8601></value>\n';
+  let out = '<value><struct>\n';
+  for (const key of Object.keys(v)) {
+    out += '<member>\n<name>' + escapeText(key) + '</name>\n' + encodeValue(v[key] as XmlRpcValue, depth + 1) + '</member>\n';
+  }
+  return out + '</struct></value>\n';
 }
 
 const header = "<?xml version='1.0'?>\n";
 
 export function encodeMethodResponse(value: XmlRpcValue): string {
-  const out = [header, '<methodResponse>\n<params>\n<param>\n'];
-  encodeValue(value, out, 0);
-  out.push('</param>\n</params>\n</methodResponse>\n');
-  return out.join('');
+  return header + '<methodResponse>\n<params>\n<param>\n' + encodeValue(value, 0) + '</param>\n</params>\n</methodResponse>\n';
 }
 
 export function encodeFault(faultCode: number, faultString: string): string {
-  const out = [header, '<methodResponse>\n<fault>\n'];
-  encodeValue({ faultCode, faultString }, out, 0);
-  out.push('</fault>\n</methodResponse>\n');
-  return out.join('');
+  return header + '<methodResponse>\n<fault>\n' + encodeValue({ faultCode, faultString }, 0) + '</fault>\n</methodResponse>\n';
 }
 
 export function encodeMethodCall(methodName: string, params: readonly XmlRpcValue[]): string {
-  const out = [header, '<methodCall>\n<methodName>', escapeText(methodName), '</methodName>\n<params>\n'];
-  for (const p of params) {
-    out.push('<param>\n');
-    encodeValue(p, out, 0);
-    out.push('</param>\n');
-  }
-  out.push('</params>\n</methodCall>\n');
-  return out.join('');
+  let out = header + '<methodCall>\n<methodName>' + escapeText(methodName) + '</methodName>\n<params>\n';
+  for (const p of params) out += '<param>\n' + encodeValue(p, 0) + '</param>\n';
+  return out + '</params>\n</methodCall>\n';
 }
 
 // ---------------------------------------------------------------- parsing
