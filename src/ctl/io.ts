@@ -112,7 +112,7 @@ export class StdIO implements ControllerIO {
     const done = (line: string | null) => {
       if (this.muted) {
         this.muted = false;
-        process.stdout.write('\n');
+        if (line !== null) process.stdout.write('\n'); // getpass raises on EOF before its newline
       } else if (options.secret && !this.terminal && line !== null) {
         process.stderr.write('\n'); // getpass ends the prompt line on its stream
       }
