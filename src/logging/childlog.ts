@@ -176,28 +176,30 @@ export class ChildLog {
       this.dropPending();
       return true;
     }
-    let buf = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    // writev: the pipe's chunks go to the kernel as they are, without a concatenating copy.
+    // writev takes at most IOV_MAX (1024) buffers; many tiny chunks are cheaper joined anyway.
+    let bufs = this.pending.length > 256 ? [Buffer.concat(this.pending, this.pendingBytes)] : this.pending;
     for (;;) {
       let n: number;
       try {
-        n = fs.writeSync(this.fd, buf);
+        n = bufs.length === 1 ? fs.writeSync(this.fd, bufs[0]!) : fs.writevSync(this.fd, bufs);
       } catch (err) {
         if (errnoCode(err) === 'EAGAIN') {
-          this.pending = [buf];
-          this.pendingBytes = buf.length;
+          this.pending = bufs;
+          this.pendingBytes = bufs.reduce((a, b) => a + b.length, 0);
           return false;
         }
         this.report(err);
         this.dropPending();
         return true;
       }
-      if (n >= buf.length) {
+      bufs = dropWritten(bufs, n);
+      if (bufs.length === 0) {
         this.pending = [];
         this.pendingBytes = 0;
         this.lastErrorCode = undefined;
         return true;
       }
-      buf = buf.subarray(n);
     }
   }
 
@@ -270,6 +272,15 @@ export class ChildLog {
     this.lastErrorCode = code;
     this.onError(e);
   }
+}
+
+/** What is left of `bufs` after a (possibly partial) write of `n` bytes. */
+function dropWritten(bufs: Buffer[], n: number): Buffer[] {
+  let i = 0;
+  while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
+  const rest = bufs.slice(i);
+  if (n > 0 && rest.length) rest[0] = rest[0]!.subarray(n);
+  return rest;
 }
 
 /** /dev/stdout, /dev/stderr, /dev/fd/N and /proc/self/fd/N name a descriptor we already hold. */
