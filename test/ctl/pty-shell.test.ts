@@ -87,7 +87,7 @@ test('the prompt (prompt=), commands and tab completion of actions, processes an
       { send: 'start fo\t' }, { sleep: 0.4 }, { send: '\r' }, { expect: 'foo: ERROR \\(already started\\)\\r*\\n' }, { expect: PROMPT },
       // group:process names and group:*
       { send: 'status grp:b\t' }, { sleep: 0.4 }, { send: '\r' }, { expect: 'grp:beta +RUNNING' }, { expect: PROMPT },
-      { send: 'stop grp:\t' }, { sleep: 0.4 }, { send: '\t' }, { expect: 'grp:\\*.*grp:alpha.*grp:beta|grp:alpha.*grp:\\*.*grp:beta' },
+      { send: 'stop grp:\t' }, { sleep: 0.4 }, { send: '\t' }, { expect: 'grp:\\* +grp:alpha +grp:beta' }, // listed sorted, as GNU readline does
       { send: '\x15' },
       // groups for add/remove/update
       { send: 'add fo\t' }, { sleep: 0.4 }, { send: '\r' }, { expect: 'ERROR: process group already active' }, { expect: PROMPT },
@@ -115,6 +115,29 @@ test('Ctrl-D at the prompt exits 0; Ctrl-C at the prompt prints a newline and ex
     assert.equal(intr.exit, 0, `${who}: Ctrl-C exit code`);
     assert.match(plain(intr.transcript), /supervisor> stat\n$/, `${who}: Ctrl-C prints a newline`);
   }
+});
+
+test('Ctrl-D at y/N is an EOFError line and the shell goes on; Ctrl-D in fg leaves fg', { skip, timeout: 120_000 }, async () => {
+  for (const [who, bin] of CTLS) {
+    const steps: PtyStep[] = [
+      { expect: 'supervisor> ' },
+      { send: 'shutdown\r' }, { expect: 'y/N\\? ' }, { send: '\x04' },
+      { expect: "error: <class 'EOFError'>, : file: /usr/lib/python3/dist-packages/supervisor/supervisorctl\\.py line: 987\\r*\\n" },
+      { expect: 'supervisor> ' },
+      { send: 'reload\r' }, { expect: 'y/N\\? ' }, { send: '\x04' },
+      { expect: "error: <class 'EOFError'>, : file: /usr/lib/python3/dist-packages/supervisor/supervisorctl\\.py line: 1027\\r*\\n" },
+      { expect: 'supervisor> ' },
+      { send: 'version\r' }, { expect: '4\\.2\\.5' }, { expect: 'supervisor> ' },
+      { send: 'fg foo\r' }, { expect: '==> Press Ctrl-C to exit <==' }, { sleep: 0.5 }, { send: '\x04' },
+      { expect: 'Exiting foreground\\r*\\n' }, { expect: 'supervisor> ' },
+      { send: 'status bar\r' }, { expect: 'bar +RUNNING' }, { expect: 'supervisor> ' },
+    ];
+    if (who === 'ours') steps.push({ send: '\x04' }, { eof: true }); // Debian's hangs after fg (see below)
+    const r = await runPty([bin, '-c', ctlConf()], steps);
+    assertOk(r, `${who} Ctrl-D in actions`);
+    if (who === 'ours') assert.equal(r.exit, 0);
+  }
+  assert.equal(String(((await d.call('supervisor.getState')) as Record<string, XmlRpcValue>).statename), 'RUNNING', 'nothing was shut down');
 });
 
 test('history is kept across sessions (history_file= and -r FILE), and the file is shared with the real supervisorctl', { skip, timeout: 240_000 }, async () => {
@@ -178,6 +201,33 @@ test('a server that wants credentials the config lacks: Username/Password prompt
       assert.equal(r.exit, 0);
       assert.doesNotMatch(r.transcript, /s3cr3t/, `${who}: the password is not echoed`);
       assert.match(plain(r.transcript), /^Server requires authentication\nUsername:user\nPassword:\n\nfoo /, `${who}: prompt layout`);
+    }
+  } finally {
+    await secured.stop();
+  }
+});
+
+test('Ctrl-D at Username: or Password: is an EOFError line, then the next command asks again', { skip, timeout: 120_000 }, async () => {
+  const secured = new TestDaemon({ programs: '[program:foo]\ncommand=cat\nstartsecs=0\n', unixAuth: { username: 'user', password: 's3cr3t' } });
+  try {
+    await secured.start();
+    const conf = join(secured.dir, 'noauth.conf');
+    writeFileSync(conf, `[supervisorctl]\nserverurl=${secured.serverUrl}\n`);
+    for (const [who, bin] of CTLS) {
+      const r = await runPty([bin, '-c', conf], [
+        { expect: 'Username:' }, { send: '\x04' },
+        { expect: "error: <class 'EOFError'>, : file: /usr/lib/python3/dist-packages/supervisor/supervisorctl\\.py line: 212\\r*\\n" },
+        { expect: 'supervisor> ' },
+        { send: 'version\r' }, { expect: 'Server requires authentication' },
+        { expect: 'Username:' }, { send: 'user\r' }, { expect: 'Password:' }, { send: '\x04' },
+        { expect: "error: <class 'EOFError'>, : file: /usr/lib/python3\\.11/getpass\\.py line: 148\\r*\\n" },
+        { expect: 'supervisor> ' },
+        { send: 'version\r' }, { expect: 'Username:' }, { send: 'user\r' }, { expect: 'Password:' }, { send: 's3cr3t\r' },
+        { expect: '4\\.2\\.5' }, { expect: 'supervisor> ' },
+        { send: '\x04' }, { eof: true },
+      ]);
+      assertOk(r, who);
+      assert.equal(r.exit, 0);
     }
   } finally {
     await secured.stop();
