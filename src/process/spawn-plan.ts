@@ -5,6 +5,14 @@ import { statSync } from 'node:fs';
 import type { ProcessConfig } from '../config/types.js';
 import { lookupPasswd } from './users.js';
 
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+});
+
 /** Checks Supervisor makes in the forked child; failing ones are reported the same way. */
 export function childSetupError(c: ProcessConfig): string | null {
   if (c.uid !== null && typeof process.getuid === 'function') {
@@ -58,8 +66,18 @@ export function planSpawn(
     ...extra,
   };
   if (!setupError && c.uid !== null && process.getuid?.() === 0 && c.uid !== 0) {
-    opts.uid = c.uid;
-    opts.gid = lookupPasswd(c.uid)?.gid ?? undefined;
+    const gid = lookupPasswd(c.uid)?.gid;
+    if (gid !== undefined && SETPRIV) {
+      // Supervisor calls initgroups() before setuid(); Node's spawn would drop every
+      // supplementary group instead. util-linux's setpriv does the same three calls and
+      // execs the program, which keeps its pid.
+      args = ['--reuid', String(c.uid), '--regid', String(gid), '--init-groups', '--', file, ...args];
+      file = SETPRIV;
+      opts.argv0 = 'setpriv';
+    } else {
+      opts.uid = c.uid;
+      opts.gid = gid;
+    }
   }
   return { file, args, opts };
 }

@@ -275,3 +275,38 @@ test('a command that is not executable is reported with NOT_EXECUTABLE', async (
     await d.stop();
   }
 });
+
+test('user= drops to the uid, primary gid and supplementary groups of that user (as root)', async (t) => {
+  if (process.getuid?.() !== 0) {
+    t.skip('needs root');
+    return;
+  }
+  const { execFileSync } = await import('node:child_process');
+  // A user that is a member of some group besides its own proves initgroups(); else nobody.
+  const member = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .map((l) => l.split(':')[3] ?? '')
+    .flatMap((m) => m.split(','))
+    .find((u) => u && u !== 'root');
+  const user = member ?? 'nobody';
+  const id = (flag: string): string => execFileSync('id', [flag, user], { encoding: 'utf8' }).trim();
+  const expected = id('-G');
+  if (!member) t.diagnostic('no user with supplementary groups on this machine: checking uid/gid only');
+  const d = await startDaemon({
+    programs: `[program:u]\ncommand=sh -c "id -u; id -g; id -G; sleep 1000"\nuser=${user}\nstartsecs=0\ndirectory=/tmp\nstdout_logfile=%(here)s/u.out\n`,
+  });
+  try {
+    await d.waitState('u', 'RUNNING');
+    const out = await waitFor('id output', () => {
+      const t = readFileSync(join(d.dir, 'u.out'), 'utf8');
+      return t.split('\n').length >= 4 ? t : undefined;
+    });
+    const [uid, gid, groups] = out.trim().split('\n');
+    assert.equal(uid, id('-u'));
+    assert.equal(gid, id('-g'));
+    assert.equal(groups, expected);
+    if (member) assert.ok(expected.split(' ').length > 1, 'the user has supplementary groups');
+  } finally {
+    await d.stop();
+  }
+});
