@@ -184,22 +184,8 @@ export class Controller {
   }
 }
 
-export interface ProcessInfo {
-  name: string;
-  group: string;
-  description: string;
-  start: number;
-  stop: number;
-  now: number;
-  state: number;
-  statename: string;
-  spawnerr: string;
-  exitstatus: number;
-  logfile: string;
-  stdout_logfile: string;
-  stderr_logfile: string;
-  pid: number;
-}
+import type { ProcessInfo } from '../rpc/process-info.js';
+export type { ProcessInfo };
 
 /** Result struct of the multi-process calls (startAllProcesses, stopProcessGroup, ...). */
 export interface ProcessResult {

@@ -7,49 +7,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { REAL_SUPERVISORCTL, TestDaemon, hasRealSupervisor, waitFor, alive } from '../helpers/daemon.js';
 import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
+import { CTL_PROGRAMS } from '../helpers/ctl-programs.js';
 
-const PROGRAMS = `
-[program:long]
-command=sleep 1001
-startsecs=0
 
-[program:quick]
-command=sh -c "exit 1"
-startsecs=10
-startretries=0
-autorestart=false
-
-[program:manual]
-command=sleep 1000
-autostart=false
-startsecs=0
-
-[program:multi]
-command=sleep 1000
-numprocs=2
-process_name=%(program_name)s_%(process_num)02d
-startsecs=0
-
-[group:x]
-programs=xa,xb
-
-[program:xa]
-command=sleep 1000
-startsecs=0
-
-[program:xb]
-command=sleep 1000
-startsecs=0
-
-[program:talker]
-command=sh -c "printf 'hello stdout\\n'; printf 'hello stderr\\n' >&2; exec sleep 1000"
-startsecs=0
-
-[program:nolog]
-command=sleep 1000
-startsecs=0
-stdout_logfile=NONE
-`;
 
 interface Outcome {
   cmd: string;
@@ -121,7 +81,7 @@ const STARTED = {
 const UNORDERED = /^(start|stop|restart|signal \w+) (all|x:\*|multi:\*)|^(update|reread)/;
 
 async function session(real: boolean): Promise<{ outcomes: Outcome[]; maintail: Outcome[] }> {
-  const d = new TestDaemon({ real, programs: PROGRAMS, startTimeoutMs: 30_000 });
+  const d = new TestDaemon({ real, programs: CTL_PROGRAMS, startTimeoutMs: 30_000 });
   const outcomes: Outcome[] = [];
   const maintail: Outcome[] = [];
   const run = async (...args: string[]): Promise<Outcome> => {

@@ -13,49 +13,9 @@ import { test } from 'node:test';
 import { OUR_SUPERVISORCTL, REAL_SUPERVISORCTL, TestDaemon, alive, hasRealSupervisor, waitFor } from '../helpers/daemon.js';
 import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
 import { normalise, runCtl, type Outcome } from './ctl-helpers.js';
+import { CTL_PROGRAMS } from '../helpers/ctl-programs.js';
 
-const PROGRAMS = `
-[program:long]
-command=sleep 1001
-startsecs=0
-
-[program:quick]
-command=sh -c "exit 1"
-startsecs=10
-startretries=0
-autorestart=false
-
-[program:manual]
-command=sleep 1000
-autostart=false
-startsecs=0
-
-[program:multi]
-command=sleep 1000
-numprocs=2
-process_name=%(program_name)s_%(process_num)02d
-startsecs=0
-
-[group:x]
-programs=xa,xb
-
-[program:xa]
-command=sleep 1000
-startsecs=0
-
-[program:xb]
-command=sleep 1000
-startsecs=0
-
-[program:talker]
-command=sh -c "printf 'hello stdout\\n'; printf 'hello stderr\\n' >&2; exec sleep 1000"
-startsecs=0
-
-[program:nolog]
-command=sleep 1000
-startsecs=0
-stdout_logfile=NONE
-
+const PROGRAMS = `${CTL_PROGRAMS}
 [program:cat]
 command=cat
 startsecs=0

@@ -2,23 +2,7 @@
 // the daemon from /assets/). No framework: DOM APIs and textContent only, never
 // innerHTML, so process names and log text can never become markup.
 
-/** getProcessInfo's fields, as the JSON API returns them. */
-export interface ProcessInfo {
-  name: string;
-  group: string;
-  start: number;
-  stop: number;
-  now: number;
-  state: number;
-  statename: string;
-  spawnerr: string;
-  exitstatus: number;
-  logfile: string;
-  stdout_logfile: string;
-  stderr_logfile: string;
-  pid: number;
-  description: string;
-}
+export type { ProcessInfo } from '../../rpc/process-info.js';
 
 export interface ActionReply {
   ok?: boolean;
