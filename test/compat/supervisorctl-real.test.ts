@@ -3,54 +3,16 @@
 // every command's output (pids, times and temp paths normalised) and exit code must match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { REAL_SUPERVISORCTL, TestDaemon, hasRealSupervisor, waitFor, alive } from '../helpers/daemon.js';
 import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
 import { CTL_PROGRAMS } from '../helpers/ctl-programs.js';
+import { normalise, runCtl, type Outcome } from '../ctl/ctl-helpers.js';
 
-
-
-interface Outcome {
-  cmd: string;
-  out: string;
-  code: number | null;
-}
-
-function normalise(s: string, dir: string): string {
-  return s
-    .split(dir)
-    .join('<DIR>')
-    .replace(/pid \d+, uptime \d+:\d\d:\d\d/g, 'pid <PID>, uptime <UPTIME>')
-    .replace(/[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M/g, '<STOPTIME>')
-    .replace(/---([^/\s]*?)-[A-Za-z0-9_]{6,}\.log/g, '---$1-XXXXXX.log')
-    .replace(/^\d+$/gm, '<PID>');
-}
-
-function ctl(d: TestDaemon, args: string[], opts: { untilOutput?: RegExp; timeoutMs?: number } = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(REAL_SUPERVISORCTL, ['-c', d.conf, ...args], { cwd: d.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let done = false;
-    const onData = (b: Buffer): void => {
-      if (done) return;
-      out += b.toString();
-      const m = opts.untilOutput?.exec(out);
-      if (m) {
-        // What follows the interrupt is Python's KeyboardInterrupt noise, not ours to compare.
-        done = true;
-        out = out.slice(0, m.index + m[0].length);
-        child.kill('SIGINT');
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ cmd: args.join(' '), out: normalise(out, d.dir), code: opts.untilOutput ? null : code });
-    });
-  });
+/** Debian's supervisorctl on this daemon's config, output normalised for comparison. */
+async function ctl(d: TestDaemon, args: string[], opts: { untilOutput?: RegExp; timeoutMs?: number } = {}): Promise<Outcome> {
+  const r = await runCtl(REAL_SUPERVISORCTL, ['-c', d.conf, ...args], { cwd: d.dir, ...opts });
+  return { cmd: args.join(' '), out: normalise(r.out, d.dir), code: r.code };
 }
 
 async function states(d: TestDaemon): Promise<Record<string, string>> {
