@@ -6,19 +6,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasRealSupervisor, type TestDaemon } from '../helpers/daemon.js';
-import { ctl, deadUrl, fleetDaemon, httpUrl, PASS, startAll, stopAll, writeCtlConfig } from './helpers.js';
+import { ctl, deadUrl, fleetDaemon, httpUrl, PASS, startAll, stopAll, writeCtlConfig, FLEET_PROGRAMS } from './helpers.js';
 
-const PROGRAMS = `
-[program:app]
-command=sleep 1000
-startsecs=0
-stopwaitsecs=2
-
-[program:idle]
-command=sleep 1000
-autostart=false
-startsecs=0
-`;
+const PROGRAMS = FLEET_PROGRAMS;
 // On the failing host `app` cannot start: the rollout must stop there.
 const BROKEN = `
 [program:app]

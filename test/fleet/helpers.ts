@@ -90,3 +90,16 @@ export function ctl(args: string[], opts: { timeoutMs?: number; input?: string; 
     p.stdin.end(opts.input ?? '');
   });
 }
+
+/** The programs every fleet test host runs: one running app, one idle program. */
+export const FLEET_PROGRAMS = `
+[program:app]
+command=sleep 1000
+startsecs=0
+stopwaitsecs=2
+
+[program:idle]
+command=sleep 1000
+autostart=false
+startsecs=0
+`;

@@ -7,20 +7,10 @@ import http from 'node:http';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { hasRealSupervisor, waitFor, type TestDaemon } from '../helpers/daemon.js';
-import { deadUrl, fleetDaemon, httpUrl, PASS, startAll, stopAll, USER } from './helpers.js';
+import { deadUrl, fleetDaemon, httpUrl, PASS, startAll, stopAll, USER, FLEET_PROGRAMS } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const PROGRAMS = `
-[program:app]
-command=sleep 1000
-startsecs=0
-stopwaitsecs=2
-
-[program:idle]
-command=sleep 1000
-autostart=false
-startsecs=0
-`;
+const PROGRAMS = FLEET_PROGRAMS;
 const HUB_USER = 'hub';
 const HUB_PASS = 'hubpw';
 const realAvailable = hasRealSupervisor();
