@@ -4,6 +4,7 @@
 
 import path from 'node:path';
 import { findConfigFile, loadCtlConfig, realSystem, type SystemInfo } from '../config/load.js';
+import { hasFleet, loadFleet } from '../config/fleet.js';
 
 export interface CtlOptions {
   progname: string;
@@ -156,7 +157,11 @@ export function parseCtlArgs(argv: readonly string[], progname: string, sys: Sys
   });
   try {
     const { opts, args: rawArgs } = getopt(argv);
-    const { args, extra } = fleetArgs(rawArgs);
+    const early = opts.find(([, name]) => name === 'configfile')?.[2];
+    const earlyConfig = typeof early === 'string' ? early : findConfigFile(sys, path.dirname(progname));
+    // `-H` after the action is ours only when the config defines a fleet; otherwise it is an
+    // argument, exactly as Supervisor's supervisorctl would take it.
+    const { args, extra } = fleetConfigured(earlyConfig, sys) ? fleetArgs(rawArgs) : { args: rawArgs, extra: [] };
     opts.push(...extra);
     const cli: Partial<Record<OptName, string | true>> = {};
     for (const [flag, name, value] of opts) {
@@ -187,6 +192,14 @@ export function parseCtlArgs(argv: readonly string[], progname: string, sys: Sys
   } catch (err) {
     if (err instanceof Error && (err instanceof UsageError || err.name === 'ConfigError')) return usage(err.message);
     throw err;
+  }
+}
+
+function fleetConfigured(configFile: string | null, sys: SystemInfo): boolean {
+  try {
+    return hasFleet(loadFleet(configFile, sys));
+  } catch {
+    return true; // a broken fleet definition is reported when -H is used
   }
 }
 
