@@ -27,11 +27,9 @@ function logTargets(sup: Supervisor, spec: string, channel: string): { name: str
   for (const raw of spec.split(',')) {
     const name = raw.trim();
     if (!name) continue;
-    const colon = name.indexOf(':');
-    const g = sup.findGroup(colon < 0 ? name : name.slice(0, colon));
-    const p = g?.get(colon < 0 ? name : name.slice(colon + 1));
-    if (!g || !p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
-    const full = `${g.name}:${p.name}`;
+    const p = sup.findProcess(name);
+    if (!p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
+    const full = `${p.group}:${p.name}`;
     if (channel !== 'stderr' && p.stdoutLogfile) out.push({ name: full, channel: 'stdout', path: p.stdoutLogfile });
     if (channel !== 'stdout' && p.stderrLogfile) out.push({ name: full, channel: 'stderr', path: p.stderrLogfile });
   }

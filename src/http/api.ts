@@ -63,12 +63,10 @@ function intParam(url: URL, key: string, dflt: number | undefined, min: number, 
 export function apiRoute(d: ApiDeps): Route {
   /** A process by "group:name" or "name"; wildcards are group operations, not processes. */
   const findProcess = (name: string): { full: string; stdout: string | null; stderr: string | null } => {
-    const colon = name.indexOf(':');
-    const g = name.includes('*') ? undefined : d.sup.findGroup(colon < 0 ? name : name.slice(0, colon));
-    const p = g?.get(colon < 0 ? name : name.slice(colon + 1));
-    if (!g || !p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
+    const p = name.includes('*') ? undefined : d.sup.findProcess(name);
+    if (!p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
     // Supervisor's make_namespec: a process alone in its same-named group is just its name.
-    const full = g.name === p.name ? p.name : `${g.name}:${p.name}`;
+    const full = p.group === p.name ? p.name : `${p.group}:${p.name}`;
     return { full, stdout: p.stdoutLogfile, stderr: p.stderrLogfile };
   };
   const findGroup = (name: string): string => {

@@ -246,9 +246,7 @@ export class Daemon {
       http.addRoute(
         logTailRoutes({
           childLogfile: (name, channel) => {
-            const colon = name.indexOf(':');
-            const g = sup.findGroup(colon < 0 ? name : name.slice(0, colon));
-            const p = g?.get(colon < 0 ? name : name.slice(colon + 1));
+            const p = sup.findProcess(name);
             if (!p) return undefined;
             return channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
           },

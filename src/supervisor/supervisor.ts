@@ -104,6 +104,13 @@ export class Supervisor {
     return this.groups.get(name);
   }
 
+  /** `group:process`, or `name` for a program whose group has its own name. */
+  findProcess(namespec: string): Subprocess | undefined {
+    const colon = namespec.indexOf(':');
+    const group = this.groups.get(colon < 0 ? namespec : namespec.slice(0, colon));
+    return group?.get(colon < 0 ? namespec : namespec.slice(colon + 1));
+  }
+
   /**
    * Stop every group, highest priority number first, one group at a time (the next group
    * is stopped only when the previous one is fully down), as Supervisor's shutdown does.
