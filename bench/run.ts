@@ -2,7 +2,7 @@
 //   npm run bench                 full run (~10 min)
 //   npm run bench -- --quick      small sizes (< 3 min)
 //   --only=idle,mass,api,log,crash,churn,events   --systems=supervisor-ts,supervisor,pm2
-//   --api-ns=200,1000 --log-mib=64   override sizes (partial runs write latest-partial.*)
+//   --api-ns=200,1000 --log-mib=64   override sizes (partial runs write latest-partial.*, --quick latest-quick.*)
 //   --cpu-prof=DIR                run our daemon under node --cpu-prof (profiles land in DIR)
 // Every figure in a report comes from one run. Results: bench/results/latest.{md,json}.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -650,7 +650,8 @@ async function main(): Promise<void> {
   const md = render(started);
   process.stdout.write(md);
   mkdirSync(RESULTS, { recursive: true });
-  const suffix = ONLY || opt('systems') ? '-partial' : '';
+  // Only a full run replaces the published latest.*: quick and partial runs go beside it.
+  const suffix = QUICK ? '-quick' : ONLY || opt('systems') ? '-partial' : '';
   writeFileSync(join(RESULTS, `latest${suffix}.md`), md);
   writeFileSync(
     join(RESULTS, `latest${suffix}.json`),
