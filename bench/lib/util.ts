@@ -27,14 +27,7 @@ export function rssMiB(pid: number): number {
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { alive } from '../../test/helpers/daemon.js';
 
 /** Every pid the benchmark ever saw; SIGKILLed at exit if still alive. */
 export const seenPids = new Set<number>();

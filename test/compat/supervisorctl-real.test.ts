@@ -15,17 +15,6 @@ async function ctl(d: TestDaemon, args: string[], opts: { untilOutput?: RegExp; 
   return { cmd: args.join(' '), out: normalise(r.out, d.dir), code: r.code };
 }
 
-async function states(d: TestDaemon): Promise<Record<string, string>> {
-  const all = (await d.call('supervisor.getAllProcessInfo')) as Record<string, XmlRpcValue>[];
-  return Object.fromEntries(all.map((i) => [`${String(i.group)}:${String(i.name)}`, String(i.statename)]));
-}
-
-async function waitStates(d: TestDaemon, want: Record<string, string>): Promise<void> {
-  await waitFor(`states ${JSON.stringify(want)}`, async () => {
-    const s = await states(d);
-    return Object.entries(want).every(([k, v]) => s[k] === v);
-  }, 30_000, 100);
-}
 
 const STARTED = {
   'long:long': 'RUNNING',
@@ -54,7 +43,7 @@ async function session(real: boolean): Promise<{ outcomes: Outcome[]; maintail: 
   };
   try {
     await d.start();
-    await waitStates(d, STARTED);
+    await d.waitStates(STARTED);
     await waitFor('talker output', async () => String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
 
     await run('version');
@@ -160,7 +149,7 @@ async function session(real: boolean): Promise<{ outcomes: Outcome[]; maintail: 
     await run('update', 'long');
     await run('status');
     await run('update');
-    await waitStates(d, { 'x:xa': 'RUNNING', 'long:long': 'RUNNING', 'added:added': 'RUNNING' });
+    await d.waitStates({ 'x:xa': 'RUNNING', 'long:long': 'RUNNING', 'added:added': 'RUNNING' });
     await run('status');
     await run('update');
     writeFileSync(d.conf, changed + '\n[program:broken]\nstartsecs=0\n');

@@ -37,17 +37,6 @@ const STARTED: Record<string, string> = {
 /** Commands whose per-process lines come in completion order. */
 const UNORDERED = /^(start|stop|restart|signal \w+) (all|x:\*|multi:\*)|^(update|reread)/;
 
-async function states(d: TestDaemon): Promise<Record<string, string>> {
-  const all = (await d.call('supervisor.getAllProcessInfo')) as Record<string, XmlRpcValue>[];
-  return Object.fromEntries(all.map((i) => [`${String(i.group)}:${String(i.name)}`, String(i.statename)]));
-}
-
-async function waitStates(d: TestDaemon, want: Record<string, string>): Promise<void> {
-  await waitFor(`states ${JSON.stringify(want)}`, async () => {
-    const s = await states(d);
-    return Object.entries(want).every(([k, v]) => s[k] === v);
-  }, 30_000, 100);
-}
 
 /** Fixed expectations for our supervisorctl on our daemon: [exit code, output pattern]. */
 type Expectation = [number | null, RegExp];
@@ -78,7 +67,7 @@ async function session(ctlBin: string, realDaemon: boolean): Promise<Session> {
   const reload = { before: 0, after: 0, pidAfter: 0, procPid: 0 };
   try {
     await d.start();
-    await waitStates(d, STARTED);
+    await d.waitStates(STARTED);
     await waitFor('talker output', async () => String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
 
     await run('version', [0, /^4\.2\.5\n$/]);
@@ -196,7 +185,7 @@ async function session(ctlBin: string, realDaemon: boolean): Promise<Session> {
     await run('update nope', [1, /^ERROR: no such group: nope\n$/]);
     await run('status');
     await run('update', [0, /^x: stopped\nx: updated process group\n$/]);
-    await waitStates(d, { 'x:xa': 'RUNNING', 'long:long': 'RUNNING', 'added:added': 'RUNNING' });
+    await d.waitStates({ 'x:xa': 'RUNNING', 'long:long': 'RUNNING', 'added:added': 'RUNNING' });
     await run('status');
     await run('update', [0, /^$/]);
     writeFileSync(d.conf, changed + '\n[program:broken]\nstartsecs=0\n');
@@ -220,7 +209,7 @@ async function session(ctlBin: string, realDaemon: boolean): Promise<Session> {
       const s = (await d.call('supervisor.getState')) as Record<string, XmlRpcValue>;
       return s.statename === 'RUNNING';
     }, 30_000, 100);
-    await waitStates(d, { 'long:long': 'RUNNING', 'added:added': 'RUNNING', 'x:xa': 'RUNNING' });
+    await d.waitStates({ 'long:long': 'RUNNING', 'added:added': 'RUNNING', 'x:xa': 'RUNNING' });
     reload.after = Number(await d.call('supervisor.getPID'));
     reload.pidAfter = d.proc!.exitCode === null ? d.proc!.pid! : -1;
     await run('status long', [0, /^long {2,}RUNNING/]);

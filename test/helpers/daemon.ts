@@ -146,6 +146,20 @@ export class TestDaemon {
     }, timeoutMs);
   }
 
+  /** `group:name` -> statename for every process. */
+  async states(): Promise<Record<string, string>> {
+    const all = (await this.call('supervisor.getAllProcessInfo')) as Record<string, XmlRpcValue>[];
+    return Object.fromEntries(all.map((i) => [`${String(i.group)}:${String(i.name)}`, String(i.statename)]));
+  }
+
+  /** Wait (with a deadline) until every listed process is in the given state. */
+  async waitStates(want: Record<string, string>, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`states ${JSON.stringify(want)}`, async () => {
+      const s = await this.states();
+      return Object.entries(want).every(([k, v]) => s[k] === v);
+    }, timeoutMs, 100);
+  }
+
   mainLog(): string {
     try {
       return readFileSync(this.logfile, 'utf8');
