@@ -261,8 +261,13 @@ test('tail -f keeps following across log rotations without losing a line; Ctrl-C
   const info = (await d.call('supervisor.getProcessInfo', 'counter')) as Record<string, XmlRpcValue>;
   const logfile = String(info.stdout_logfile);
   for (const [who, bin] of CTLS) {
-    const now = String(await d.call('supervisor.readProcessStdoutLog', 'counter', -200, 0));
-    const last = Math.max(...[...now.matchAll(/line (\d+)/g)].map((m) => Number(m[1])));
+    // Right after a rotation (or before the first write) the live log holds no whole line yet:
+    // ask again rather than compute a target from nothing.
+    const last = await waitFor('a line in the counter log', async () => {
+      const now = String(await d.call('supervisor.readProcessStdoutLog', 'counter', -200, 0));
+      const nums = [...now.matchAll(/line (\d+)\n/g)].map((m) => Number(m[1]));
+      return nums.length > 0 ? Math.max(...nums) : undefined;
+    }, 10_000);
     // About 12 KB of output: six rotations of the 2 KB log.
     const until = last + 1200;
     const r = await runPty([bin, '-c', ctlConf()], [
