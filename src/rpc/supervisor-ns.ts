@@ -8,7 +8,7 @@ import { ProcessError, type Subprocess } from '../process/subprocess.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { RpcFault, Faults } from './faults.js';
-import type { XmlRpcValue } from './xmlrpc.js';
+import { cacheableStruct, type XmlRpcValue } from './xmlrpc.js';
 import { describeProcess } from './describe.js';
 import { arity, bool, int, str, type Args } from './args.js';
 import { allConfigInfo } from './config-info.js';
@@ -80,9 +80,17 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     return { group, process };
   };
 
-  const info = (g: ProcessGroup, p: Subprocess): Record<string, XmlRpcValue> => {
+  // getAllProcessInfo over 1000 processes is the hot RPC (dashboards poll it): a process's
+  // struct only changes with its snapshot, its health or the wall-clock second, so it is
+  // rebuilt then and otherwise reused, and the encoder reuses its XML too.
+  interface Memo { snap: Subprocess['snap']; now: number; health: ReturnType<typeof healthOf>; group: string; value: Readonly<Record<string, XmlRpcValue>> }
+  const memo = new WeakMap<Subprocess, Memo>();
+  const info = (g: ProcessGroup, p: Subprocess): Readonly<Record<string, XmlRpcValue>> => {
     const s = p.snap;
     const now = Math.floor(Date.now() / 1000);
+    const health = healthOf(p); // extension: only processes with a healthcheck get the key
+    const m = memo.get(p);
+    if (m && m.snap === s && m.now === now && m.health === health && m.group === g.name) return m.value;
     const base = {
       name: p.name,
       group: g.name,
@@ -98,9 +106,10 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       stderr_logfile: p.stderrLogfile ?? '',
       pid: s.pid,
     };
-    const health = healthOf(p); // extension: only processes with a healthcheck get the key
     const description = s.waitingFor !== null ? `waiting for ${s.waitingFor}` : describeProcess({ ...base, health });
-    return health ? { ...base, description, health } : { ...base, description };
+    const value = cacheableStruct(health ? { ...base, description, health } : { ...base, description });
+    memo.set(p, { snap: s, now, health, group: g.name, value });
+    return value;
   };
 
   const startOne = async (name: string, wait: boolean): Promise<XmlRpcValue> => {

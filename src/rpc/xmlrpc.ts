@@ -37,6 +37,12 @@ export function pythonFloatRepr(x: number): string {
   return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
 }
 
+/** Forces V8 to flatten a rope now (a regexp test reads the whole string). */
+function flatten(s: string): string {
+  /./.test(s);
+  return s;
+}
+
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
@@ -54,6 +60,17 @@ function encodeBase64(b: Buffer): string {
   let out = '';
   for (let i = 0; i < text.length; i += 76) out += text.slice(i, i + 76) + '\n';
   return out;
+}
+
+// Structs registered here are frozen and their XML is kept for as long as the object lives,
+// so a caller that hands out the same object again (process info between state changes)
+// pays for encoding it once.
+const encoded = new WeakMap<object, string | null>();
+
+/** Freezes a struct and lets the encoder reuse its encoding. */
+export function cacheableStruct<T extends Record<string, XmlRpcValue>>(v: T): Readonly<T> {
+  encoded.set(Object.freeze(v), null);
+  return v;
 }
 
 // String concatenation (V8 ropes) beats collecting fragments and joining them: with 1000
@@ -83,11 +100,16 @@ function encodeValue(v: XmlRpcValue, depth: number): string {
   if (v instanceof XmlRpcDouble) return '<value><double>' + pythonFloatRepr(v.value) + '</double></value>\n';
   if (Buffer.isBuffer(v)) return '<value><base64>\n' + encodeBase64(v) + '</base64></value>\n';
   if (v instanceof Date) return '<value><dateTime.iso8601>' + encodeDate(v) + '</dateTime.iso8601></value>\n';
+  const cached = encoded.get(v);
+  if (cached) return cached;
   let out = '<value><struct>\n';
   for (const key of Object.keys(v)) {
     out += '<member>\n<name>' + escapeText(key) + '</name>\n' + encodeValue(v[key] as XmlRpcValue, depth + 1) + '</member>\n';
   }
-  return out + '</struct></value>\n';
+  out += '</struct></value>\n';
+  // Flattened once here, so every later response copies one string instead of a rope.
+  if (cached === null) encoded.set(v, flatten(out));
+  return out;
 }
 
 const header = "<?xml version='1.0'?>\n";
