@@ -37,12 +37,6 @@ export function pythonFloatRepr(x: number): string {
   return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
 }
 
-/** Forces V8 to flatten a rope now (a regexp test reads the whole string). */
-function flatten(s: string): string {
-  /./.test(s);
-  return s;
-}
-
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
@@ -62,14 +56,57 @@ function encodeBase64(b: Buffer): string {
   return out;
 }
 
-// Structs registered here are frozen and their XML is kept for as long as the object lives,
-// so a caller that hands out the same object again (process info between state changes)
-// pays for encoding it once.
-const encoded = new WeakMap<object, string | null>();
+// Structs registered here are frozen and their UTF-8 encoding is kept for as long as the
+// object lives, so a caller that hands out the same object again (process info between
+// state changes) pays for encoding it once. Only the Buffer path uses it: a 1000-process
+// response then is a copy of cached buffers, not a 1.2 MB string built, flattened and
+// transcoded per call (that garbage, not the encoding, made the slow calls).
+const encoded = new WeakMap<object, Buffer | StructTemplate | null>();
 
-/** Freezes a struct and lets the encoder reuse its encoding. */
-export function cacheableStruct<T extends Record<string, XmlRpcValue>>(v: T): Readonly<T> {
+/**
+ * The encoding of a struct with every member pre-encoded except a few volatile ones. A
+ * process's info changes every second only in `now` and the uptime in `description`;
+ * with a template, the once-a-second rebuild of 1000 structs encodes 2000 small values
+ * instead of 14,000. Valid only for structs with the sample's keys, in its order, and its
+ * values in every non-volatile member: the caller keeps one template per unchanged state.
+ */
+export class StructTemplate {
+  private readonly segments: Buffer[] = [];
+
+  constructor(sample: Readonly<Record<string, XmlRpcValue>>, readonly volatile: readonly string[]) {
+    let text = '<value><struct>\n';
+    for (const key of Object.keys(sample)) {
+      text += '<member>\n<name>' + escapeText(key) + '</name>\n';
+      if (volatile.includes(key)) {
+        this.segments.push(Buffer.from(text, 'utf8'));
+        text = '';
+      } else {
+        text += encodeValue(sample[key] as XmlRpcValue, 1);
+      }
+      text += '</member>\n';
+    }
+    this.segments.push(Buffer.from(text + '</struct></value>\n', 'utf8'));
+    if (this.segments.length !== volatile.length + 1) throw new TypeError('volatile keys missing from the sample struct');
+  }
+
+  encode(v: Readonly<Record<string, XmlRpcValue>>): Buffer {
+    const parts: Buffer[] = [this.segments[0]!];
+    for (let i = 0; i < this.volatile.length; i++) {
+      parts.push(Buffer.from(encodeValue(v[this.volatile[i]!] as XmlRpcValue, 1), 'utf8'), this.segments[i + 1]!);
+    }
+    return Buffer.concat(parts);
+  }
+}
+
+/** Freezes an array (of values that never change either) and lets the encoder reuse its encoding. */
+export function cacheableArray<T extends XmlRpcValue[]>(v: T): T {
   encoded.set(Object.freeze(v), null);
+  return v;
+}
+
+/** Freezes a struct and lets encodeMethodResponseBuffer reuse its encoding (built from `template` when given). */
+export function cacheableStruct<T extends Record<string, XmlRpcValue>>(v: T, template?: StructTemplate): Readonly<T> {
+  encoded.set(Object.freeze(v), template ?? null);
   return v;
 }
 
@@ -100,22 +137,73 @@ function encodeValue(v: XmlRpcValue, depth: number): string {
   if (v instanceof XmlRpcDouble) return '<value><double>' + pythonFloatRepr(v.value) + '</double></value>\n';
   if (Buffer.isBuffer(v)) return '<value><base64>\n' + encodeBase64(v) + '</base64></value>\n';
   if (v instanceof Date) return '<value><dateTime.iso8601>' + encodeDate(v) + '</dateTime.iso8601></value>\n';
-  const cached = encoded.get(v);
-  if (cached) return cached;
   let out = '<value><struct>\n';
   for (const key of Object.keys(v)) {
     out += '<member>\n<name>' + escapeText(key) + '</name>\n' + encodeValue(v[key] as XmlRpcValue, depth + 1) + '</member>\n';
   }
-  out += '</struct></value>\n';
-  // Flattened once here, so every later response copies one string instead of a rope.
-  if (cached === null) encoded.set(v, flatten(out));
-  return out;
+  return out + '</struct></value>\n';
 }
 
 const header = "<?xml version='1.0'?>\n";
 
 export function encodeMethodResponse(value: XmlRpcValue): string {
   return header + '<methodResponse>\n<params>\n<param>\n' + encodeValue(value, 0) + '</param>\n</params>\n</methodResponse>\n';
+}
+
+/**
+ * encodeMethodResponse as UTF-8 bytes, in pieces to be written in order (their total is
+ * the body). Cached encodings are reused: structs registered with cacheableStruct, and
+ * arrays registered with cacheableArray, at any depth inside arrays. A cached array comes
+ * out as its own piece, so an unchanged 1000-process list costs no copy at all: a fresh
+ * 1.2 MB buffer per call is external memory that makes V8 run full collections.
+ */
+export function encodeMethodResponsePieces(value: XmlRpcValue): Buffer[] {
+  const parts: Buffer[] = [];
+  let text = header + '<methodResponse>\n<params>\n<param>\n';
+  const flushText = (): void => {
+    if (text) parts.push(Buffer.from(text, 'utf8'));
+    text = '';
+  };
+  const walk = (v: XmlRpcValue, depth: number): void => {
+    const cached = v !== null && typeof v === 'object' ? encoded.get(v) : undefined;
+    if (Buffer.isBuffer(cached)) {
+      flushText();
+      parts.push(cached);
+      return;
+    }
+    if (Array.isArray(v)) {
+      if (depth > defaultLimits.maxDepth) throw new TypeError('XML-RPC value nested too deeply');
+      if (cached === null) flushText();
+      const from = parts.length;
+      text += '<value><array><data>\n';
+      for (const item of v) walk(item, depth + 1);
+      text += '</data></array></value>\n';
+      if (cached === null) {
+        flushText();
+        const b = Buffer.concat(parts.splice(from));
+        encoded.set(v, b);
+        parts.push(b);
+      }
+      return;
+    }
+    if (cached === undefined) {
+      text += encodeValue(v, depth);
+      return;
+    }
+    flushText();
+    const b = cached ? cached.encode(v as Readonly<Record<string, XmlRpcValue>>) : Buffer.from(encodeValue(v, depth), 'utf8');
+    encoded.set(v as object, b);
+    parts.push(b);
+  };
+  walk(value, 0);
+  parts.push(Buffer.from(text + '</param>\n</params>\n</methodResponse>\n', 'utf8'));
+  return parts;
+}
+
+/** encodeMethodResponsePieces joined into one buffer. */
+export function encodeMethodResponseBuffer(value: XmlRpcValue): Buffer {
+  const parts = encodeMethodResponsePieces(value);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 export function encodeFault(faultCode: number, faultString: string): string {

@@ -5,7 +5,12 @@ import { Faults, RpcFault } from '../../src/rpc/faults.js';
 import {
   encodeFault,
   encodeMethodCall,
+  cacheableArray,
+  cacheableStruct,
+  StructTemplate,
   encodeMethodResponse,
+  encodeMethodResponseBuffer,
+  encodeMethodResponsePieces,
   parseMethodCall,
   parseMethodResponse,
   pythonFloatRepr,
@@ -45,6 +50,46 @@ test('a method response is laid out exactly as Python dumps it', () => {
     encodeMethodCall('m', []),
     "<?xml version='1.0'?>\n<methodCall>\n<methodName>m</methodName>\n<params>\n</params>\n</methodCall>\n",
   );
+});
+
+test('the Buffer encoder reuses cached structs and gives the same bytes as the string encoder', () => {
+  const proc = (name: string): Readonly<Record<string, XmlRpcValue>> =>
+    cacheableStruct({ name, group: 'g<&>', description: 'pid 1, uptime 0:00:01 – ünïcode', pid: 42, state: 20 });
+  const a = proc('α');
+  const b = proc('b');
+  const values: XmlRpcValue[] = [
+    [a, b],
+    [[a, 'text'], { plain: [b] }, true, 3, null],
+    a,
+    'no structs at all',
+    [],
+  ];
+  for (const v of values) {
+    const want = Buffer.from(encodeMethodResponse(v), 'utf8');
+    assert.deepEqual(encodeMethodResponseBuffer(v), want);
+    assert.deepEqual(encodeMethodResponseBuffer(v), want, 'second call, from the cache');
+  }
+  assert.ok(Object.isFrozen(a), 'a cached struct cannot change under its encoding');
+  // A template encodes everything but the volatile members once.
+  const sample = { name: 'x&y', now: 1, state: 20, description: 'pid 1, uptime 0:00:01', health: 'healthy' };
+  const template = new StructTemplate(sample, ['now', 'description']);
+  for (const [now, description] of [[1, 'pid 1, uptime 0:00:01'], [2, 'pid 1, uptime <0:00:02> ü']] as const) {
+    const v = cacheableStruct({ ...sample, now, description }, template);
+    const list = [v, a];
+    assert.deepEqual(encodeMethodResponseBuffer(list), Buffer.from(encodeMethodResponse(list), 'utf8'));
+  }
+  assert.throws(() => new StructTemplate(sample, ['nope']), /volatile keys missing/);
+  // A cached array is one piece, the same bytes every time, nested or not.
+  const list = cacheableArray([a, 'x', b, [b]]);
+  for (const v of [list, [list, list], { k: list } as XmlRpcValue]) {
+    assert.deepEqual(encodeMethodResponseBuffer(v), Buffer.from(encodeMethodResponse(v), 'utf8'));
+  }
+  const p1 = encodeMethodResponsePieces(list);
+  const p2 = encodeMethodResponsePieces(list);
+  assert.equal(p1.length, 3);
+  assert.equal(p1[1], p2[1], 'the list is encoded once');
+  assert.ok(Object.isFrozen(list));
+  assert.deepEqual(parseMethodResponse(encodeMethodResponseBuffer([a, b]).toString('utf8')), { value: [a, b] });
 });
 
 test('doubles print as Python repr(float)', () => {
