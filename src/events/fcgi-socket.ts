@@ -3,37 +3,59 @@
 // spawns, closed when the last one is gone.
 //
 // Supervisor creates the socket synchronously inside spawn (and at group creation, to
-// fail early). Node's public API binds asynchronously and never exposes a listening
-// socket's fd, so we bind with the TCP/Pipe handle bindings that net.Server itself is
-// built on (bind returns an errno at once, and `fd` is what children inherit). We must
-// not call listen() through libuv: it would then watch the socket and accept (and lose)
-// connections meant for the children. A short-lived helper (node itself) makes the
-// inherited socket listen and exits before its event loop ever polls it.
-import { execFileSync, spawnSync } from 'node:child_process';
+// fail early). Node's public API binds asynchronously, never exposes a listening socket's
+// fd, and would watch the socket and accept (and lose) connections meant for the children.
+// So the socket is made with libc's socket/bind/listen through koffi: the errno comes back
+// at once, and the fd is what children inherit as their stdin (close-on-exec, so only the
+// fcgi children get it, through the dup2 onto fd 0).
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, unlinkSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { SocketConfig } from '../config/types.js';
 import type { Logger } from '../process/host.js';
+import { libc } from '../process/libc.js';
 
 interface ServerHandle {
   readonly fd: number;
-  bind(address: string, port: number): number;
-  getsockname?(out: { port?: number }): number;
   close(): void;
 }
-type HandleClass = new (type: number) => ServerHandle;
-interface WrapBinding {
-  TCP?: HandleClass;
-  Pipe?: HandleClass;
-  constants: { SERVER: number };
-}
-type PipeHandle = ServerHandle & { bind(path: string): number };
 
-function binding(name: 'tcp_wrap' | 'pipe_wrap'): WrapBinding {
-  const b = (process as unknown as { binding(n: string): unknown }).binding(name);
-  return b as WrapBinding;
+const AF_UNIX = 1;
+const AF_INET = 2;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const UNIX_PATH_MAX = 108;
+
+interface SocketCalls {
+  socket(domain: number, type: number, protocol: number): number;
+  setsockopt(fd: number, level: number, name: number, value: Buffer, len: number): number;
+  bind(fd: number, addr: Buffer, len: number): number;
+  listen(fd: number, backlog: number): number;
+  close(fd: number): number;
+  errno(): number;
+}
+
+let calls: SocketCalls | undefined;
+function sockets(): SocketCalls {
+  if (calls) return calls;
+  const { koffi, lib } = libc();
+  const f = (sig: string): ((...a: unknown[]) => number) => lib.func(sig) as (...a: unknown[]) => number;
+  const socket = f('int socket(int domain, int type, int protocol)');
+  const setsockopt = f('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
+  const bind = f('int bind(int fd, const void *addr, uint32_t len)');
+  const listen = f('int listen(int fd, int backlog)');
+  const close = f('int close(int fd)');
+  return (calls = {
+    socket: (d, t, p) => socket(d, t, p),
+    setsockopt: (fd, l, n, v, len) => setsockopt(fd, l, n, v, len),
+    bind: (fd, a, len) => bind(fd, a, len),
+    listen: (fd, b) => listen(fd, b),
+    close: (fd) => close(fd),
+    errno: () => koffi.errno(),
+  });
 }
 
 /** Python's OSError text, e.g. `[Errno 98] Address already in use`. */
@@ -60,53 +82,68 @@ function resolveIPv4(host: string): string {
   throw new Error('[Errno -2] Name or service not known');
 }
 
-const LISTEN_HELPER =
-  "const s = require('net').createServer();" +
-  "s.on('error', (e) => { process.stderr.write(String(e.errno)); process.exit(1); });" +
-  // 'listening' is emitted before the loop polls: the helper never accepts a connection.
-  "s.listen({ fd: 0, backlog: Number(process.argv[1]) }, () => process.exit(0));";
+/** struct sockaddr_in for an IPv4 address and port, both in network byte order. */
+function sockaddrIn(ip: string, port: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt16LE(AF_INET, 0); // sa_family_t is host order (little-endian on every Node target we run on)
+  b.writeUInt16BE(port, 2);
+  ip.split('.').forEach((octet, i) => b.writeUInt8(Number(octet), 4 + i));
+  return b;
+}
 
-/** listen(2) on a bound socket we hold, without libuv watching it here. */
-function makeListening(fd: number, backlog: number): void {
-  const r = spawnSync(process.execPath, ['-e', LISTEN_HELPER, String(backlog)], {
-    stdio: [fd, 'ignore', 'pipe'],
-    timeout: 10_000,
-    encoding: 'utf8',
-  });
-  if (r.status === 0) return;
-  const errno = Number(r.stderr);
-  throw Number.isInteger(errno) && errno < 0 ? new SocketError(errno) : new Error(`listen failed: ${r.stderr || r.error?.message}`);
+/** struct sockaddr_un; Python's bind refuses a path that does not fit, so do we. */
+function sockaddrUn(path: string): Buffer {
+  const bytes = Buffer.from(path, 'utf8');
+  if (bytes.length >= UNIX_PATH_MAX) throw new Error('AF_UNIX path too long');
+  const b = Buffer.alloc(2 + UNIX_PATH_MAX);
+  b.writeUInt16LE(AF_UNIX, 0);
+  bytes.copy(b, 2);
+  return b;
 }
 
 /** Create, bind and listen; throws SocketError or Error with Python's wording. */
 function createAndBind(c: SocketConfig): ServerHandle {
   const backlog = c.backlog ?? 4096; // socket.SOMAXCONN on Linux
-  let h: ServerHandle;
+  const sys = sockets();
+  const fd = sys.socket(c.kind === 'inet' ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SocketError(-sys.errno());
+  let closed = false;
+  const handle: ServerHandle = {
+    fd,
+    close: () => {
+      if (!closed) sys.close(fd);
+      closed = true;
+    },
+  };
+  // Python raises from the failing call; the socket (and a unix socket's file) go with it.
+  const fail = (e: Error): never => {
+    handle.close();
+    if (c.kind === 'unix' && existsSync(c.path)) unlinkSync(c.path);
+    throw e;
+  };
+  const check = (rc: number): void => {
+    if (rc < 0) fail(new SocketError(-sys.errno()));
+  };
   if (c.kind === 'inet') {
-    const ip = resolveIPv4(c.host);
-    const { TCP, constants } = binding('tcp_wrap');
-    h = new TCP!(constants.SERVER);
-    // libuv sets SO_REUSEADDR, as Supervisor does, but defers EADDRINUSE to listen();
-    // an unbound socket (port 0) tells us the bind failed.
-    const err = h.bind(ip, c.port);
-    const name: { port?: number } = {};
-    h.getsockname?.(name);
-    if (err || (c.port !== 0 && name.port !== c.port)) {
-      h.close();
-      throw new SocketError(err || -osConstants.errno.EADDRINUSE);
+    let addr: Buffer;
+    try {
+      addr = sockaddrIn(resolveIPv4(c.host), c.port);
+    } catch (e) {
+      return fail(e as Error);
     }
+    const one = Buffer.alloc(4);
+    one.writeInt32LE(1);
+    check(sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4)); // as Supervisor does
+    check(sys.bind(fd, addr, addr.length));
   } else {
     if (existsSync(c.path)) unlinkSync(c.path);
-    const { Pipe, constants } = binding('pipe_wrap');
-    const p = new Pipe!(constants.SERVER) as PipeHandle;
-    h = p;
-    const fail = (e: Error): never => {
-      p.close();
-      if (existsSync(c.path)) unlinkSync(c.path);
-      throw e;
-    };
-    const err = p.bind(c.path);
-    if (err) fail(new SocketError(err));
+    let addr: Buffer;
+    try {
+      addr = sockaddrUn(c.path);
+    } catch (e) {
+      return fail(e as Error);
+    }
+    check(sys.bind(fd, addr, addr.length));
     if (c.owner) {
       try {
         chownSync(c.path, c.owner.uid, c.owner.gid);
@@ -120,14 +157,8 @@ function createAndBind(c: SocketConfig): ServerHandle {
       fail(new Error(`Could not change permissions of socket file: ${(e as Error).message}`));
     }
   }
-  try {
-    makeListening(h.fd, backlog);
-  } catch (e) {
-    h.close();
-    if (c.kind === 'unix' && existsSync(c.path)) unlinkSync(c.path);
-    throw e;
-  }
-  return h;
+  check(sys.listen(fd, backlog));
+  return handle;
 }
 
 export class SocketManager {

@@ -15,8 +15,8 @@
 // case a signal was coalesced while a scan was running. See docs/containers.md.
 import { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describeExit } from '../process/machine.js';
+import { libc } from '../process/libc.js';
 
 export interface ReaperLogger {
   info(msg: string): void;
@@ -130,18 +130,7 @@ export function describeWaitStatus(sts: number): string {
 // ---------------------------------------------------------------------------------------
 
 function koffiWaitpid(): WaitPid {
-  // createRequire keeps this synchronous; koffi is a CommonJS package.
-  const req = createRequire(import.meta.url);
-  const koffi = req('koffi') as {
-    load(name: string): { func(sig: string): (...a: unknown[]) => unknown };
-  };
-  let lib;
-  try {
-    lib = koffi.load('libc.so.6'); // glibc
-  } catch {
-    lib = koffi.load(process.arch === 'x64' ? 'libc.musl-x86_64.so.1' : `libc.musl-${process.arch}.so.1`);
-  }
-  const fn = lib.func('int waitpid(int pid, _Out_ int *status, int options)');
+  const fn = libc().lib.func('int waitpid(int pid, _Out_ int *status, int options)');
   return (pid, status, options) => fn(pid, status, options) as number;
 }
 
