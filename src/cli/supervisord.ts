@@ -11,6 +11,7 @@ import { SUPERVISOR_VERSION } from '../rpc/supervisor-ns.js';
 import { installExtensions } from '../supervisor/extensions.js';
 import { startReaper, trackNodeChildren } from '../supervisor/reaper.js';
 import { lookupPasswd } from '../process/users.js';
+import { closeInheritedOnExec } from '../process/libc.js';
 
 const USAGE = `supervisord -- run a set of applications as daemons.
 
@@ -161,6 +162,11 @@ async function main(): Promise<void> {
     return;
   }
 
+  try {
+    closeInheritedOnExec();
+  } catch {
+    // koffi unavailable: children inherit what we inherited (spawn warns about koffi once)
+  }
   const isDaemonChild = process.env[DAEMON_ENV] === '1';
   if (config.supervisord.user !== null) {
     const err = dropPrivileges(config.supervisord.user);

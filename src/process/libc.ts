@@ -2,6 +2,7 @@
 // POSIX calls Node does not expose: waitpid on reparented orphans (PID 1) and a listening
 // socket a child inherits without libuv watching it (fcgi-program). Loaded on first use,
 // so a daemon that needs neither never loads it.
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 export interface Koffi {
@@ -25,4 +26,31 @@ export function libc(): { koffi: Koffi; lib: LibC } {
     lib = koffi.load(process.arch === 'x64' ? 'libc.musl-x86_64.so.1' : `libc.musl-${process.arch}.so.1`);
   }
   return (cached = { koffi, lib });
+}
+
+/**
+ * Marks every descriptor we inherited above stderr close-on-exec, so programs never get
+ * them. Supervisor's children close fds 3..minfds before exec; Node's spawn passes on any
+ * fd without FD_CLOEXEC, and an inherited pipe held by a long-lived program is what makes
+ * `ssh host supervisord` (or a CI step) hang waiting for EOF. Returns how many were marked.
+ */
+export function closeInheritedOnExec(fdDir = '/proc/self/fd'): number {
+  let fds: number[];
+  try {
+    fds = readdirSync(fdDir).map(Number).filter((fd) => Number.isInteger(fd) && fd > 2);
+  } catch {
+    return 0; // no /proc: nothing we can enumerate cheaply
+  }
+  const { lib } = libc();
+  const fcntl = lib.func('int fcntl(int fd, int cmd, int arg)');
+  const F_GETFD = 1;
+  const F_SETFD = 2;
+  const FD_CLOEXEC = 1;
+  let marked = 0;
+  for (const fd of fds) {
+    const flags = fcntl(fd, F_GETFD, 0) as number;
+    if (flags < 0 || flags & FD_CLOEXEC) continue; // closed meanwhile (the readdir's own fd), or already
+    if ((fcntl(fd, F_SETFD, flags | FD_CLOEXEC) as number) === 0) marked++;
+  }
+  return marked;
 }

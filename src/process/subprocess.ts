@@ -3,6 +3,7 @@
 // returns. All OS interaction for a child lives here.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { planSpawn } from './spawn-plan.js';
+import { makeChildPipes, pipesUnavailable, type ParentEnds } from './pipes.js';
 import { constants as osConstants } from 'node:os';
 import type { ProcessConfig } from '../config/types.js';
 import type { ProcessHost, LogSink } from './host.js';
@@ -57,6 +58,9 @@ export class ProcessError extends Error {
   }
 }
 
+/** The socketpair fallback is announced once per daemon, not per spawn. */
+let warnedNoPipes = false;
+
 export class Subprocess {
   snap: Snapshot = initialSnapshot;
   readonly machine: MachineConfig;
@@ -64,6 +68,8 @@ export class Subprocess {
   readonly stdoutLogfile: string | null;
   readonly stderrLogfile: string | null;
   private child: ChildProcess | null = null;
+  /** Our end of the child's stdin pipe (sendProcessStdin, fg). */
+  private stdin: ParentEnds['stdin'] = null;
   private timer: NodeJS.Timeout | null = null;
   private queue: MachineEvent[] = [];
   private stepping = false;
@@ -148,7 +154,7 @@ export class Subprocess {
 
   /** sendProcessStdin: fails like Supervisor when there is no live stdin. */
   write(data: Buffer): void {
-    const stdin = this.child?.stdin;
+    const stdin = this.child ? this.stdin : null;
     if (!this.snap.pid || this.snap.killing || !stdin) throw new ProcessError('NOT_RUNNING', 'Process already closed');
     if (stdin.destroyed || !stdin.writable) throw new ProcessError('NO_STDIN', "Process' stdin channel is closed");
     stdin.write(data);
@@ -351,21 +357,33 @@ export class Subprocess {
     }
 
     const { file: execFile, args: execArgs, opts } = planSpawn(c, { file, argv0, args }, env, extra);
+    const pipes = makeChildPipes(opts.stdio);
+    if (pipes) opts.stdio = pipes.stdio;
+    else this.warnNoPipes();
     let child: ChildProcess;
     const oldUmask = c.umask !== null ? process.umask(c.umask) : null;
     try {
       child = spawn(execFile, execArgs, opts);
     } catch (e) {
+      pipes?.dispose();
       this.queue.push({ kind: 'spawnFailed', message: `unknown error during fork for '${this.name}': ${(e as NodeJS.ErrnoException).code ?? e}` });
       return;
     } finally {
       if (oldUmask !== null) process.umask(oldUmask);
     }
-    this.attach(child);
+    const ends = pipes ? pipes.parentEnds() : { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
+    this.attach(child, ends);
   }
 
-  private attach(child: ChildProcess): void {
+  private warnNoPipes(): void {
+    if (warnedNoPipes) return;
+    warnedNoPipes = true;
+    this.host.logger.warn(`children get socketpairs, not pipes, for stdin/stdout/stderr (koffi unavailable: ${pipesUnavailable()}); programs that open /dev/stdout by path will fail`);
+  }
+
+  private attach(child: ChildProcess, io: ParentEnds): void {
     this.child = child;
+    this.stdin = io.stdin;
     const pid = child.pid;
     if (pid === undefined) {
       // exec failed after fork (e.g. ENOENT raced our check): report it as Supervisor's child would.
@@ -407,10 +425,13 @@ export class Subprocess {
       out.flush();
       err.flush();
       // Like Supervisor closing the parent's pipe ends at reap: surviving grandchildren lose them.
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      child.stdin?.destroy();
-      if (this.child === child) this.child = null;
+      io.stdout?.destroy();
+      io.stderr?.destroy();
+      io.stdin?.destroy();
+      if (this.child === child) {
+        this.child = null;
+        this.stdin = null;
+      }
       const signal = exitInfo.signal ? (osConstants.signals[exitInfo.signal] ?? null) : null;
       this.dispatch({ kind: 'exited', code: exitInfo.code, signal });
     };
@@ -420,11 +441,14 @@ export class Subprocess {
     };
     const stdoutHandler = this.stdoutHandler;
     const logStdout = (b: Buffer): void => this.sinks.stdout?.write(this.host.stripAnsi ? stripAnsiBuffer(b) : b);
-    child.stdout!.on('data', stdoutHandler ? (b: Buffer) => stdoutHandler(b, logStdout) : (b: Buffer) => out.handle(b));
-    child.stderr!.on('data', (b: Buffer) => err.handle(b));
-    child.stdout!.on('close', closed);
-    child.stderr!.on('close', closed);
-    child.stdin?.on('error', () => {}); // EPIPE when the child closed its stdin (no pipe: fcgi socket)
+    io.stdout!.on('data', stdoutHandler ? (b: Buffer) => stdoutHandler(b, logStdout) : (b: Buffer) => out.handle(b));
+    io.stderr!.on('data', (b: Buffer) => err.handle(b));
+    io.stdout!.on('close', closed);
+    io.stderr!.on('close', closed);
+    // A read error (EIO and the like) ends the stream; 'close' follows and counts it.
+    io.stdout!.on('error', () => {});
+    io.stderr!.on('error', () => {});
+    io.stdin?.on('error', () => {}); // EPIPE when the child closed its stdin (no pipe: fcgi socket)
     child.on('exit', (code, signal) => {
       this.host.logger.debug('received SIGCHLD indicating a child quit');
       exitInfo = { code, signal };

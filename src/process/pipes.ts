@@ -1,0 +1,102 @@
+// A child's stdin, stdout and stderr as real pipes, as Supervisor makes them (os.pipe()).
+//
+// Node's stdio 'pipe' is a unix socketpair. A program that opens /dev/stdout or
+// /dev/stderr by path (nginx `access_log /dev/stdout`, Apache `ErrorLog /dev/stderr`,
+// php-fpm, countless container images) then fails with ENXIO, because Linux cannot open
+// a socket through /proc/self/fd. With pipe2(2) (through koffi) the child gets FIFOs it can
+// reopen, the same S_ISFIFO type it sees under Supervisor; our ends are wrapped in
+// net.Socket, which is how Node itself reads a pipe fd (process.stdin). Both ends are
+// close-on-exec: only the dup2 onto the child's fd 0-2 survives exec, so no other child
+// inherits them. Where koffi cannot load, spawn falls back to socketpairs.
+import { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import type { StdioOptions } from 'node:child_process';
+import { libc } from './libc.js';
+
+const O_CLOEXEC = 0o2000000;
+
+export interface ParentEnds {
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+}
+
+export interface ChildPipes {
+  /** What to give spawn(): our pipes' child ends in place of every 'pipe'. */
+  readonly stdio: StdioOptions;
+  /** After a successful spawn: close the child's ends here and wrap ours as streams. */
+  parentEnds(): ParentEnds;
+  /** spawn() threw: close everything. */
+  dispose(): void;
+}
+
+interface PipeCalls {
+  pipe2(fds: number[], flags: number): number;
+  close(fd: number): number;
+}
+
+let calls: PipeCalls | null | undefined;
+let fallbackReason: string | null = null;
+
+function pipeCalls(): PipeCalls | null {
+  if (calls !== undefined) return calls;
+  try {
+    const { lib } = libc();
+    const pipe2 = lib.func('int pipe2(_Out_ int *fds, int flags)');
+    const close = lib.func('int close(int fd)');
+    calls = { pipe2: (fds, flags) => pipe2(fds, flags) as number, close: (fd) => close(fd) as number };
+  } catch (e) {
+    fallbackReason = (e as Error).message.split('\n')[0] ?? String(e);
+    calls = null;
+  }
+  return calls;
+}
+
+/** Why children get socketpairs instead of pipes (koffi unavailable), or null. */
+export function pipesUnavailable(): string | null {
+  pipeCalls();
+  return fallbackReason;
+}
+
+/**
+ * Real pipes for every 'pipe' entry of the first three stdio slots; other entries (an fcgi
+ * socket fd, 'ignore') pass through. Returns null when pipes cannot be made here, and the
+ * caller spawns with Node's own stdio.
+ */
+export function makeChildPipes(option: StdioOptions | undefined): ChildPipes | null {
+  const sys = pipeCalls();
+  if (!sys) return null;
+  const stdio: readonly unknown[] = option === undefined || typeof option === 'string' ? [option ?? 'pipe', option ?? 'pipe', option ?? 'pipe'] : option;
+  // [ours, theirs] per slot; ours reads stdout/stderr and writes stdin.
+  const made: ([number, number] | null)[] = [];
+  const closeAll = (): void => {
+    for (const p of made) if (p) for (const fd of p) if (fd >= 0) sys.close(fd);
+  };
+  for (let i = 0; i < 3; i++) {
+    if (stdio[i] !== 'pipe') {
+      made.push(null);
+      continue;
+    }
+    const fds = [-1, -1];
+    if (sys.pipe2(fds, O_CLOEXEC) !== 0) {
+      closeAll();
+      return null; // EMFILE and friends: let Node's spawn report it the usual way
+    }
+    const [r, w] = fds as [number, number];
+    made.push(i === 0 ? [w, r] : [r, w]);
+  }
+  const childStdio = [0, 1, 2].map((i) => made[i]?.[1] ?? stdio[i]) as StdioOptions;
+  return {
+    stdio: childStdio,
+    parentEnds: () => {
+      for (const p of made) if (p) sys.close(p[1]);
+      const wrap = (i: number): Socket | null => {
+        const p = made[i];
+        if (!p) return null;
+        return new Socket({ fd: p[0], readable: i !== 0, writable: i === 0 });
+      };
+      return { stdin: wrap(0), stdout: wrap(1), stderr: wrap(2) };
+    },
+    dispose: closeAll,
+  };
+}
