@@ -65,6 +65,8 @@ export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
   extraArgs?: string[];
   startTimeoutMs?: number;
+  /** Start the daemon holding one more descriptor (fd 3, a pipe without close-on-exec). */
+  extraFd?: boolean;
 }
 
 export class TestDaemon {
@@ -109,13 +111,31 @@ export class TestDaemon {
     );
   }
 
+  /**
+   * The inet port is picked (bound and released) before the daemon binds it, so something
+   * else on the machine can take it in between: then pick another and start again.
+   */
   async start(): Promise<this> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce();
+      } catch (e) {
+        const lostPort = this.opts.inet && this.proc?.exitCode !== null && /Another program is already listening on a port|Address already in use/.test(this.output);
+        if (!lostPort || attempt >= 3) throw e;
+        this.client?.close?.();
+        this.port = 0;
+        this.output = '';
+      }
+    }
+  }
+
+  private async startOnce(): Promise<this> {
     await this.writeConfig();
     const bin = this.opts.real ? REAL_SUPERVISORD : OUR_SUPERVISORD;
     this.proc = spawn(bin, ['-n', '-c', this.conf, ...(this.opts.extraArgs ?? [])], {
       cwd: this.dir,
       env: { ...process.env, ...this.opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: this.opts.extraFd ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout!.on('data', (b: Buffer) => (this.output += b.toString()));
     this.proc.stderr!.on('data', (b: Buffer) => (this.output += b.toString()));
