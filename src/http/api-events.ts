@@ -29,6 +29,7 @@ function logTargets(sup: Supervisor, spec: string, channel: string): { name: str
     if (!name) continue;
     const p = sup.findProcess(name);
     if (!p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
+    p.flushLogs();
     const full = `${p.group}:${p.name}`;
     if (channel !== 'stderr' && p.stdoutLogfile) out.push({ name: full, channel: 'stdout', path: p.stdoutLogfile });
     if (channel !== 'stdout' && p.stderrLogfile) out.push({ name: full, channel: 'stderr', path: p.stderrLogfile });

@@ -65,6 +65,7 @@ export function apiRoute(d: ApiDeps): Route {
   const findProcess = (name: string): { full: string; stdout: string | null; stderr: string | null } => {
     const p = name.includes('*') ? undefined : d.sup.findProcess(name);
     if (!p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
+    p.flushLogs(); // its logs may be read next
     // Supervisor's make_namespec: a process alone in its same-named group is just its name.
     const full = p.group === p.name ? p.name : `${p.group}:${p.name}`;
     return { full, stdout: p.stdoutLogfile, stderr: p.stderrLogfile };

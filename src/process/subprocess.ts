@@ -160,6 +160,15 @@ export class Subprocess {
     stdin.write(data);
   }
 
+  /**
+   * Writes out what the log files buffer (at most 20 ms of output) before someone reads
+   * them: Supervisor writes on every pipe read, so a read right after output sees it.
+   */
+  flushLogs(): void {
+    this.sinks.stdout?.flush?.();
+    this.sinks.stderr?.flush?.();
+  }
+
   reopenLogs(): void {
     this.sinks.stdout?.reopen();
     this.sinks.stderr?.reopen();

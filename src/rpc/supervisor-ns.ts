@@ -252,6 +252,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     live();
     const { process: p } = lookup(str(args[0]));
     if (!p) throw new RpcFault('BAD_NAME', str(args[0]));
+    p.flushLogs();
     const path = channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
     return daemon.readChildLog(path, int(args[1]), int(args[2]));
   };
@@ -260,6 +261,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     live();
     const { process: p } = lookup(str(args[0]));
     if (!p) throw new RpcFault('BAD_NAME', str(args[0]));
+    p.flushLogs();
     const path = channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
     if (!path || !daemon.fileExists(path)) return ['', 0, false];
     return daemon.tailChildLog(path, int(args[1]), int(args[2]));

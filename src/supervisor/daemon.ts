@@ -248,6 +248,7 @@ export class Daemon {
           childLogfile: (name, channel) => {
             const p = sup.findProcess(name);
             if (!p) return undefined;
+            p.flushLogs();
             return channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
           },
           mainLogfile: () => this.logger.path,
