@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const pidproxy = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/pidproxy');
 
-function run(args: string[], onSpawn?: (pid: number) => void): Promise<{ out: string; code: number | null }> {
+function run(args: string[], onSpawn?: (pid: number, output: () => string) => void): Promise<{ out: string; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(pidproxy, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -16,13 +16,25 @@ function run(args: string[], onSpawn?: (pid: number) => void): Promise<{ out: st
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('pidproxy timed out'));
-    }, 10_000);
-    child.on('exit', (code) => {
+    }, 30_000);
+    // 'close', not 'exit': the last output may still be in the pipe when 'exit' comes.
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ out, code });
     });
-    if (child.pid !== undefined) onSpawn?.(child.pid);
+    if (child.pid !== undefined) onSpawn?.(child.pid, () => out);
   });
+}
+
+/** Polls `cond` every 20 ms (deadline 20 s), then runs `then`. */
+function when(cond: () => boolean, then: () => void): void {
+  const deadline = Date.now() + 20_000;
+  const poll = setInterval(() => {
+    if (cond()) {
+      clearInterval(poll);
+      then();
+    } else if (Date.now() > deadline) clearInterval(poll);
+  }, 20);
 }
 
 test('without a command pidproxy prints its usage and exits 1', async () => {
@@ -46,13 +58,7 @@ test('TERM is relayed to the pid in the pidfile, then pidproxy exits 0', async (
   const script = `trap 'echo term > ${marker}; exit 0' TERM; echo $$ > ${pidfile}; while :; do sleep 0.05; done`;
   try {
     const r = await run([pidfile, '/bin/sh', '-c', script], (pid) => {
-      const deadline = Date.now() + 5000;
-      const poll = setInterval(() => {
-        if (fs.existsSync(pidfile) && fs.readFileSync(pidfile, 'utf8').trim()) {
-          clearInterval(poll);
-          process.kill(pid, 'SIGTERM');
-        } else if (Date.now() > deadline) clearInterval(poll);
-      }, 20);
+      when(() => fs.existsSync(pidfile) && fs.readFileSync(pidfile, 'utf8').trim() !== '', () => process.kill(pid, 'SIGTERM'));
     });
     assert.equal(r.code, 0);
     const deadline = Date.now() + 5000;
@@ -64,9 +70,22 @@ test('TERM is relayed to the pid in the pidfile, then pidproxy exits 0', async (
 });
 
 test("a signal with an unreadable pidfile is reported and pidproxy keeps running", async () => {
-  const r = await run(['/nonexistent/pidfile', '/bin/sh', '-c', 'sleep 0.5'], (pid) => {
-    setTimeout(() => process.kill(pid, 'SIGHUP'), 200);
-  });
-  assert.equal(r.out, "Can't read child pidfile /nonexistent/pidfile!\n");
-  assert.equal(r.code, 0);
+  // SIGHUP once the command runs (pidproxy's handlers are in place by then: a fixed 200 ms
+  // could come before Node's start-up on a loaded machine); the command ends once the
+  // report is out, so pidproxy must still be running to exit 0 with it.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pidproxy-'));
+  const ready = path.join(dir, 'ready');
+  const done = path.join(dir, 'done');
+  try {
+    const r = await run(['/nonexistent/pidfile', '/bin/sh', '-c', `touch ${ready}; while [ ! -e ${done} ]; do sleep 0.05; done`], (pid, output) => {
+      when(() => fs.existsSync(ready), () => {
+        process.kill(pid, 'SIGHUP');
+        when(() => output().includes('pidfile'), () => fs.writeFileSync(done, ''));
+      });
+    });
+    assert.equal(r.out, "Can't read child pidfile /nonexistent/pidfile!\n");
+    assert.equal(r.code, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasRealSupervisor, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { hasRealSupervisor, startDaemon, waitFor, type TestDaemon } from '../helpers/daemon.js';
 
 const PROGRAMS =
   '[program:longrun]\ncommand=sh -c "echo started; echo warn >&2; exec sleep 1000"\nstartsecs=1\n\n' +
@@ -38,10 +38,28 @@ const FINAL: Record<string, string> = {
   'pool:pool-1': 'RUNNING',
 };
 
+/** What each child writes before it exits or execs sleep: [process, channel, text]. */
+const OUTPUT: [string, 'Stdout' | 'Stderr', string][] = [
+  ['longrun', 'Stdout', 'started\n'],
+  ['longrun', 'Stderr', 'warn\n'],
+  ['batch:oneshot', 'Stdout', 'done\n'],
+  ['failing', 'Stderr', 'boom\nboom\n'], // startretries=1: two attempts
+  ['merged', 'Stdout', 'out\n'],
+  ['merged', 'Stdout', 'err\n'],
+  ['pool:pool-0', 'Stdout', 'worker pool-0\n'],
+  ['pool:pool-1', 'Stdout', 'worker pool-1\n'],
+];
+
 async function snapshot(d: TestDaemon): Promise<Snapshot> {
   for (const n of SETTLE) await d.waitState(n, FINAL[n]!, 20_000);
-  // Let child output reach the files (both daemons flush within a few ms).
-  await new Promise((r) => setTimeout(r, 500));
+  // Child output reaches the files a little after the state changes (pipe reads, and our
+  // 20 ms flush timer): wait for all of it rather than for a fixed 500 ms.
+  await waitFor('child output in the logs', async () => {
+    for (const [name, ch, text] of OUTPUT) {
+      if (!String(await d.call(`supervisor.readProcess${ch}Log`, name, 0, 0)).includes(text)) return false;
+    }
+    return true;
+  }, 20_000, 100);
   const all = (await d.call('supervisor.getAllProcessInfo')) as Record<string, string | number>[];
   const states: Record<string, string> = {};
   for (const p of all) {

@@ -44,7 +44,10 @@ async function session(real: boolean): Promise<{ outcomes: Outcome[]; maintail: 
   try {
     await d.start();
     await d.waitStates(STARTED);
-    await waitFor('talker output', async () => String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
+    // Both channels: they are separate pipes, read (and flushed to their logs) independently.
+    await waitFor('talker output', async () =>
+      String(await d.call('supervisor.readProcessStdoutLog', 'talker', 0, 0)).includes('hello stdout') &&
+      String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
 
     await run('version');
     await run('status');

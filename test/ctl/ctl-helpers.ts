@@ -71,7 +71,11 @@ export type PtyStep =
   | { expect: string; timeout?: number }
   | { absent: string; for?: number }
   | { sleep: number }
-  | { eof: true; timeout?: number };
+  | { eof: true; timeout?: number }
+  /** Creates the file: tells the test that every step before it was reached. */
+  | { mark: string }
+  /** Waits (deadline in seconds, default 60) until the test creates the file. */
+  | { waitfile: string; timeout?: number };
 
 export interface PtyReport {
   ok: boolean;

@@ -68,7 +68,10 @@ async function session(ctlBin: string, realDaemon: boolean): Promise<Session> {
   try {
     await d.start();
     await d.waitStates(STARTED);
-    await waitFor('talker output', async () => String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
+    // Both channels: they are separate pipes, read (and flushed to their logs) independently.
+    await waitFor('talker output', async () =>
+      String(await d.call('supervisor.readProcessStdoutLog', 'talker', 0, 0)).includes('hello stdout') &&
+      String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
 
     await run('version', [0, /^4\.2\.5\n$/]);
     await run('status', [3, /^cat {2,}RUNNING {3}pid <PID>, uptime <UPTIME>\n[\s\S]*^manual {2,}STOPPED {3}Not started\n/m]);

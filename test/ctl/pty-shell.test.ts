@@ -110,7 +110,8 @@ test('Ctrl-D at the prompt exits 0; Ctrl-C at the prompt prints a newline and ex
     assert.equal(eof.exit, 0, `${who}: Ctrl-D exit code`);
     assert.match(plain(eof.transcript), /supervisor> \n$/, `${who}: Ctrl-D prints a newline`);
 
-    const intr = await runPty([bin, '-c', conf], [{ expect: 'supervisor> ' }, { send: 'stat' }, { sleep: 0.3 }, { send: '\x03' }, { eof: true }]);
+    // Ctrl-C only once 'stat' is echoed: a SIGINT from the terminal flushes unread input.
+    const intr = await runPty([bin, '-c', conf], [{ expect: 'supervisor> ' }, { send: 'stat' }, { expect: 'stat' }, { send: '\x03' }, { eof: true }]);
     assertOk(intr, `${who} Ctrl-C`);
     assert.equal(intr.exit, 0, `${who}: Ctrl-C exit code`);
     assert.match(plain(intr.transcript), /supervisor> stat\n$/, `${who}: Ctrl-C prints a newline`);
@@ -291,15 +292,23 @@ test('tail -f keeps following across log rotations without losing a line; Ctrl-C
 
 test('maintail -f streams the daemon log as it grows; Ctrl-C returns to the prompt', { skip, timeout: 120_000 }, async () => {
   for (const [who, bin] of CTLS) {
+    // Stop and start bar only once the stream is open (its 1 KB of history has arrived):
+    // at loglevel=debug the counter's output floods the main log, so lines written before
+    // that would not be in the history. A fixed sleep lost to a slow start-up under load.
+    const following = join(d.dir, `maintail-${++n}`);
     const r = runPty([bin, '-c', ctlConf()], [
       { expect: 'supervisor> ' },
-      { send: 'maintail -f\r' }, { expect: '==> Press Ctrl-C to exit <==' },
+      { send: 'maintail -f\r' }, { expect: '==> Press Ctrl-C to exit <==\r*\n' }, { expect: '\\S' },
+      { mark: following },
       { expect: 'stopped: bar \\(exit status|stopped: bar \\(terminated by SIGTERM\\)', timeout: 30 },
       { expect: 'spawned: .bar. with pid \\d+', timeout: 30 },
       { send: '\x03' }, { expect: 'supervisor> ' },
       { send: 'status bar\r' }, { expect: 'bar +RUNNING' }, { expect: 'supervisor> ' },
     ]);
-    await new Promise((res) => setTimeout(res, 2500));
+    await Promise.race([
+      waitFor('maintail -f to be following', () => existsSync(following), 60_000, 100),
+      r.then((rep) => assertOk(rep, `${who} before the restart`)),
+    ]);
     await d.call('supervisor.stopProcess', 'bar');
     await d.call('supervisor.startProcess', 'bar');
     assertOk(await r, who);
@@ -315,19 +324,34 @@ test('shutdown and reload ask first in the shell; y really does it', { skip, tim
       const pid = Number(await own.call('supervisor.getPID'));
       const conf = join(own.dir, 'ctl.conf');
       writeFileSync(conf, `[supervisorctl]\nserverurl=${own.serverUrl}\n`);
-      const r = await runPty([bin, '-c', conf], [
+      // The shell goes on only once the test has seen the reload finish (foo running
+      // again under a new pid) and, later, the daemon gone: fixed sleeps raced both.
+      const fooPid = Number((await own.info('foo')).pid);
+      const [reloaded, reloadedUp, shut, shutDown] = ['reloaded', 'reloaded-up', 'shut', 'shut-down'].map((f) => join(own.dir, f)) as [string, string, string, string];
+      const pending = runPty([bin, '-c', conf], [
         { expect: 'supervisor> ' },
         { send: 'reload\r' }, { expect: 'Really restart the remote supervisord process y/N\\? ' }, { send: 'n\r' }, { expect: 'supervisor> ' },
         { send: 'reload\r' }, { expect: 'Really restart the remote supervisord process y/N\\? ' }, { send: 'y\r' },
         { expect: 'Restarted supervisord\\r*\\n' }, { expect: 'supervisor> ' },
-        { sleep: 3 },
+        { mark: reloaded }, { waitfile: reloadedUp },
         { send: 'status\r' }, { expect: 'foo +RUNNING' }, { expect: 'supervisor> ' },
         { send: 'shutdown\r' }, { expect: 'Really shut the remote supervisord process down y/N\\? ' }, { send: 'y\r' },
         { expect: 'Shut down\\r*\\n' }, { expect: 'supervisor> ' },
-        { sleep: 2 },
+        { mark: shut }, { waitfile: shutDown },
         { send: 'status\r' }, { expect: 'supervisor\\.sock no such file' }, { expect: 'supervisor> ' },
         { send: '\x04' }, { eof: true },
       ]);
+      const driven = pending.then((rep) => (assertOk(rep, `${who} (stopped early)`), rep));
+      await Promise.race([waitFor('reload requested', () => existsSync(reloaded), 60_000, 100), driven]);
+      await waitFor('foo running again after the reload', async () => {
+        const i = await own.info('foo');
+        return i.statename === 'RUNNING' && Number(i.pid) !== fooPid;
+      }, 30_000, 100);
+      writeFileSync(reloadedUp, '');
+      await Promise.race([waitFor('shutdown requested', () => existsSync(shut), 60_000, 100), driven]);
+      await waitFor('daemon exit', () => own.proc!.exitCode !== null || own.proc!.signalCode !== null, 30_000, 100);
+      writeFileSync(shutDown, '');
+      const r = await pending;
       assertOk(r, who);
       assert.equal(r.exit, 0);
       await waitFor('daemon exit', () => own.proc!.exitCode !== null || own.proc!.signalCode !== null, 30_000, 100);

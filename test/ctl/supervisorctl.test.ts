@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startSupervisor, type RunningSupervisor } from '../helpers/realsupervisor.js';
+import { startSupervisor, waitFor, type RunningSupervisor } from '../helpers/realsupervisor.js';
 
 const ours = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/supervisorctl');
 
@@ -15,13 +15,21 @@ interface Run {
   code: number | null;
 }
 
-function run(cmd: string, args: string[], input = '', timeoutMs = 15_000, interruptAfterMs = 0): Promise<Run> {
+/** `interruptOn`: SIGINT once the output matches (a Ctrl-C), not after a fixed time. */
+function run(cmd: string, args: string[], input = '', timeoutMs = 15_000, interruptOn?: RegExp): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    if (interruptAfterMs > 0) setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    let interrupted = false;
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (interruptOn && !interrupted && interruptOn.test(out)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${cmd} ${args.join(' ')} timed out`));
@@ -63,8 +71,26 @@ before(async () => {
       '[program:multi]\ncommand=/bin/sleep 1000\nprocess_name=%(program_name)s_%(process_num)02d\nnumprocs=2\nstartsecs=0\n' +
       '[program:averyveryverylongprogramnamethatisover30]\ncommand=/bin/sleep 1000\nstartsecs=0\n',
   });
-  // Let fail reach FATAL and cat RUNNING so both clients see settled states.
-  await new Promise((r) => setTimeout(r, 1500));
+  // Let fail reach FATAL, cat RUNNING (startsecs=1) and echo's output reach its logs, so
+  // both clients see settled states (a fixed 1.5 s sleep was not always enough under load).
+  const c = sv.client();
+  try {
+    await waitFor('settled states and echo output', async () => {
+      const all = (await c.call('supervisor.getAllProcessInfo')) as Record<string, unknown>[];
+      const st = Object.fromEntries(all.map((i) => [`${String(i.group)}:${String(i.name)}`, String(i.statename)]));
+      const want: Record<string, string> = {
+        'cat:cat': 'RUNNING', 'fail:fail': 'FATAL', 'grp:sleeper': 'STOPPED', 'grp:echo': 'RUNNING',
+        'multi:multi_00': 'RUNNING', 'multi:multi_01': 'RUNNING',
+        'averyveryverylongprogramnamethatisover30:averyveryverylongprogramnamethatisover30': 'RUNNING',
+      };
+      if (!Object.entries(want).every(([k, v]) => st[k] === v)) return undefined;
+      const out = String(await c.call('supervisor.readProcessStdoutLog', ['grp:echo', 0, 0]));
+      const err = String(await c.call('supervisor.readProcessStderrLog', ['grp:echo', 0, 0]));
+      return out === 'hello\n' && err === 'err\n' ? true : undefined;
+    }, 20_000, 100);
+  } finally {
+    c.close();
+  }
 });
 
 after(async () => {
@@ -142,8 +168,11 @@ test('the interactive shell reads commands from a pipe like the real one', async
 test('tail -f and maintail -f stream until Ctrl-C, then exit 0 like the real one', async () => {
   for (const cmd of ['tail -f grp:echo', 'tail -f grp:echo stderr', 'tail -f nope', 'maintail -f']) {
     const args = ['-c', sv.configPath, ...cmd.split(' ')];
-    const real = await run('supervisorctl', args, '', 15_000, 1500);
-    const mine = await run(ours, args, '', 15_000, 1500);
+    // Ctrl-C once whole lines have come after the banner (tail -f nope ends by itself and is
+    // left alone): a fixed 1.5 s could interrupt a supervisorctl still starting up.
+    const until = cmd === 'tail -f nope' ? undefined : /<==\n[\s\S]*\n$/;
+    const real = await run('supervisorctl', args, '', 30_000, until);
+    const mine = await run(ours, args, '', 30_000, until);
     assert.equal(mine.code, real.code, cmd);
     if (cmd.startsWith('maintail')) {
       assert.match(mine.out, /^==> Press Ctrl-C to exit <==\n[\s\S]*\n\n$/);

@@ -15,7 +15,7 @@ function ask(opts: { port: number; host: string } | { path: string }): Promise<s
     const t = setTimeout(() => {
       c.destroy();
       reject(new Error(`no answer (got ${JSON.stringify(out)})`));
-    }, 3000);
+    }, 10_000); // a worker just started may still be in Python's start-up on a loaded machine
     c.on('data', (d) => (out += d.toString()));
     c.on('error', (e) => {
       clearTimeout(t);
@@ -28,15 +28,27 @@ function ask(opts: { port: number; host: string } | { path: string }): Promise<s
   });
 }
 
-test('two processes of an fcgi-program accept connections on the shared TCP socket', { timeout: 40_000 }, async () => {
-  const port = await freePort();
-  const d = new TestDaemon({
-    programs:
-      `[fcgi-program:web]\ncommand=${PY} ${FIXTURES}/fcgi_app.py\nsocket=tcp://127.0.0.1:${port}\n` +
-      `numprocs=2\nprocess_name=%(program_name)s_%(process_num)d\nstartsecs=0\n`,
-  });
+test('two processes of an fcgi-program accept connections on the shared TCP socket', { timeout: 90_000 }, async () => {
+  let port = 0;
+  let d!: TestDaemon;
+  // The port is free when picked, but something else may bind it before the daemon does:
+  // then try another.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    d = new TestDaemon({
+      programs:
+        `[fcgi-program:web]\ncommand=${PY} ${FIXTURES}/fcgi_app.py\nsocket=tcp://127.0.0.1:${port}\n` +
+        `numprocs=2\nprocess_name=%(program_name)s_%(process_num)d\nstartsecs=0\n`,
+    });
+    try {
+      await d.start();
+      break;
+    } catch (e) {
+      await d.stop();
+      if (attempt >= 3 || !/Address already in use/.test(d.output)) throw e;
+    }
+  }
   try {
-    await d.start();
     await d.waitState('web:web_0', 'RUNNING');
     await d.waitState('web:web_1', 'RUNNING');
     const pids = new Set<string>();

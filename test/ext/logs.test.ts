@@ -45,7 +45,7 @@ test('stdout_logfile=/dev/stdout works with maxbytes set: one warning, output on
     programs: '[program:o]\ncommand=sh -c "echo to-container-stdout; sleep 1000"\nstartsecs=0\nstdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=1MB\n',
   });
   try {
-    await waitFor('child output on daemon stdout', () => d.output.includes('to-container-stdout'), 5000);
+    await waitFor('child output on daemon stdout', () => d.output.includes('to-container-stdout'), 15_000);
     assert.equal((d.mainLog().match(/not a regular file/g) ?? []).length, 1);
   } finally {
     await d.stop();

@@ -128,7 +128,7 @@ test('state file: after the daemon is SIGKILLed, the next one stops the old chil
     assert.ok(log.indexOf(`stopped leftover 'grp' (pid ${grp.pid})`) < log.lastIndexOf("spawned: 'grp'"), log);
     await waitFor('old processes gone (the group got the signal)', () => oldPids.every((p) => !running(p)), 5000);
     assert.deepEqual(processesRunning(['sleep', '4242.1001']), [Number(web2.pid)], 'exactly one web');
-    await waitFor('exactly one grp grandchild', () => processesRunning(['sleep', '4242.1002']).length === 1, 3000).catch(() => {
+    await waitFor('exactly one grp grandchild', () => processesRunning(['sleep', '4242.1002']).length === 1, 10_000).catch(() => {
       assert.fail(`sleep 4242.1002: ${processesRunning(['sleep', '4242.1002']).map((p) => JSON.stringify(readStatSync(p)))} old ${oldPids}\n${d2!.mainLog()}`);
     });
     // The new daemon records its own children now.

@@ -35,6 +35,8 @@ describe('supervisorctl -H', () => {
     broken = fleetDaemon({ programs: BROKEN });
     real = realAvailable ? fleetDaemon({ programs: PROGRAMS, real: true }) : null;
     await startAll([ours1, ours2, broken, ...(real ? [real] : [])]);
+    // The daemons answer before their autostart has settled: the first test reads app's state.
+    for (const d of [ours1, ours2, ...(real ? [real] : [])]) await d.waitState('app', 'RUNNING', 20_000);
     silent = createServer((s) => sockets.push(s)); // accepts, never answers
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const silentPort = (silent.address() as { port: number }).port;
@@ -85,7 +87,9 @@ describe('supervisorctl -H', () => {
   });
 
   test('unreachable, wrong password and silent hosts: one line each, others still answer, worst exit wins', async () => {
-    const r = await run('-H', 'web1,down,badpw,silent,web2', '--host-timeout', '1', 'status', 'app');
+    // 2 s: the silent host must time out, the others must answer within it even on a
+    // loaded machine; the default (10 s) would fail the bound on r.ms below.
+    const r = await run('-H', 'web1,down,badpw,silent,web2', '--host-timeout', '2', 'status', 'app');
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^web1 +app +RUNNING/);
     assert.equal(lines[1], 'down: ERROR (connection refused)');
@@ -114,7 +118,7 @@ describe('supervisorctl -H', () => {
       'web2: nosuch: ERROR (no such process)',
     ]);
     assert.equal(again.code, 1);
-    const v = await run('-H', '@all', '--host-timeout', '1', 'version');
+    const v = await run('-H', '@all', '--host-timeout', '3', 'version');
     assert.match(v.stdout, /^web1: 4\.2\.5$/m);
     if (realAvailable) assert.match(v.stdout, /^real: 4\.2\.5$/m);
     assert.match(v.stdout, /^viafile: 4\.2\.5$/m); // password_file

@@ -71,6 +71,8 @@ describe('web fleet view', () => {
     web2 = fleetDaemon({ programs: PROGRAMS });
     real = realAvailable ? fleetDaemon({ programs: PROGRAMS, real: true }) : null;
     await startAll([web1, web2, ...(real ? [real] : [])]);
+    // The daemons answer before their autostart has settled; the tests read app's state.
+    for (const d of [web1, web2, ...(real ? [real] : [])]) await d.waitState('app', 'RUNNING', 20_000);
     const hosts =
       `[host:web1]\nserverurl=${httpUrl(web1)}\nusername=${USER}\npassword=${PASS}\n\n` +
       `[host:web2]\nserverurl=${httpUrl(web2)}\nusername=${USER}\npassword=${PASS}\n\n` +
@@ -147,11 +149,11 @@ describe('web fleet view', () => {
       const ev = await waitFor(
         'process event for web1 idle',
         () => s.events.find((e) => e.event === 'process' && e.data.host === 'web1' && e.data.process.name === 'idle' && e.data.process.statename === 'RUNNING'),
-        6000,
+        15_000, // the hub polls every 1.5 s; a loaded machine may take a few rounds
       );
       assert.ok(ev);
       await web1.call('supervisor.stopProcess', 'idle');
-      await waitFor('stop event', () => s.events.find((e) => e.event === 'process' && e.data.host === 'web1' && e.data.process.statename === 'STOPPED'), 6000);
+      await waitFor('stop event', () => s.events.find((e) => e.event === 'process' && e.data.host === 'web1' && e.data.process.statename === 'STOPPED'), 15_000);
     } finally {
       s.close();
     }
@@ -203,7 +205,7 @@ describe('web fleet view', () => {
       await row('web2', 'idle:idle').locator('.state').filter({ hasText: 'RUNNING' }).waitFor();
       assert.equal((await web2.info('idle')).statename, 'RUNNING');
       await web2.call('supervisor.stopProcess', 'idle');
-      await row('web2', 'idle:idle').locator('.state').filter({ hasText: 'STOPPED' }).waitFor({ timeout: 6000 });
+      await row('web2', 'idle:idle').locator('.state').filter({ hasText: 'STOPPED' }).waitFor({ timeout: 15_000 });
 
       const html = await page.content();
       assert.doesNotMatch(html, new RegExp(PASS));

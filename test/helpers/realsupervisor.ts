@@ -70,7 +70,22 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
+/**
+ * The TCP port is picked (bound and released) before the daemon binds it, so something else
+ * on the machine can take it in between: then start again on another port.
+ */
 export async function startSupervisor(options: SupervisorOptions = {}): Promise<RunningSupervisor> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSupervisorOnce(options);
+    } catch (err) {
+      const lostPort = err instanceof Error && /supervisord exited early:[\s\S]*(Another program is already listening on a port|Address already in use)/.test(err.message);
+      if (!lostPort || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startSupervisorOnce(options: SupervisorOptions): Promise<RunningSupervisor> {
   // UNIX socket paths are limited to ~107 bytes: keep the dir short.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-'));
   const port = await freePort();
@@ -131,7 +146,11 @@ export async function startSupervisor(options: SupervisorOptions = {}): Promise<
       },
       options.startTimeoutMs ?? 15_000,
     );
-    if (outcome === 'exited') throw new Error(`supervisord exited early:\n${output}`);
+    if (outcome === 'exited') {
+      // 'exit' can come before the last of its output: wait for the pipes to close.
+      if (!(child.stdout?.readableEnded && child.stderr?.readableEnded)) await Promise.race([new Promise((r) => child.once('close', r)), sleep(2000)]);
+      throw new Error(`supervisord exited early:\n${output}`);
+    }
   } catch (err) {
     await stop();
     throw err;

@@ -111,12 +111,14 @@ lg.close()
   }
 });
 
-test('buffered bytes reach the file within ~50 ms without flush()', async (t) => {
+test('buffered bytes reach the file by themselves, without flush()', async (t) => {
   const path = join(tempDir(t), 'x.log');
   const log = new ChildLog({ path, maxbytes: 0, backups: 0 });
   t.after(() => log.close());
   log.write(Buffer.from('hello\n'));
-  await waitFor(() => fs.statSync(path).size === 6, 50, 'timed flush');
+  // The flush timer is 20 ms, but a loaded machine can run it much later than that:
+  // the deadline only has to tell "flushed by the timer" from "never flushed".
+  await waitFor(() => fs.statSync(path).size === 6, 5000, 'timed flush');
 });
 
 test('reopen follows an externally moved file; clear removes only the current file', async (t) => {

@@ -92,8 +92,15 @@ export async function startPid1(o: Pid1Options): Promise<Pid1> {
   let out = '';
   proc.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  // 'exit' can come before the last of the output has been read from the pipes: settle
+  // on 'close' (all output in), with a bound in case something else holds a pipe open.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    proc.once('exit', (code, signal) => r({ code, signal })),
+    proc.once('exit', (code, signal) => {
+      const settle = (): void => r({ code, signal });
+      if (proc.stdout!.readableEnded && proc.stderr!.readableEnded) return settle();
+      proc.once('close', settle);
+      setTimeout(settle, 5000).unref();
+    }),
   );
   let done = false;
   void exited.then(() => {

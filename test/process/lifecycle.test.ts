@@ -20,7 +20,7 @@ test('a process that stays up startsecs goes STARTING -> RUNNING; stop sends sto
   try {
     const first = await d.info('sleeper');
     assert.ok(['STARTING', 'RUNNING'].includes(String(first.statename)));
-    const running = await d.waitState('sleeper', 'RUNNING', 5000);
+    const running = await d.waitState('sleeper', 'RUNNING', 15_000);
     assert.match(String(running.description), /^pid \d+, uptime 0:00:0\d$/);
     const pid = Number(running.pid);
     assert.ok(alive(pid));

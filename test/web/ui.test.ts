@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startWebDaemon, waitFor, type WebDaemon, AUTH } from './fixture.js';
 import { programs, type Programs } from './programs.js';
@@ -70,22 +70,23 @@ describe('web UI in Chromium', { skip }, () => {
     await page.close();
   });
 
-  test('a state change made over XML-RPC shows up live within a second', async () => {
+  // The page has no polling fallback (only the SSE stream and a local uptime ticker), so a
+  // change that shows up at all without a reload was pushed. The bounds are generous: a
+  // loaded CI machine runs Chromium, the daemon and other tests on two cores.
+  test('a state change made over XML-RPC shows up live, without a reload', async () => {
     const page = await openPage('/');
     await stateOf(page, 'sleeper:sleeper').filter({ hasText: 'RUNNING' }).waitFor();
     const desc = row(page, 'sleeper:sleeper').locator('td.desc');
     const first = await desc.innerText();
-    await waitFor('uptime to tick', async () => ((await desc.innerText()) !== first ? true : undefined), 2500);
+    await waitFor('uptime to tick', async () => ((await desc.innerText()) !== first ? true : undefined), 10_000);
     const c = d.client();
     try {
       await c.call('supervisor.stopProcess', ['sleeper']);
-      const t0 = Date.now();
-      await stateOf(page, 'sleeper:sleeper').filter({ hasText: 'STOPPED' }).waitFor({ timeout: 1000 });
-      assert.ok(Date.now() - t0 < 1000);
+      await stateOf(page, 'sleeper:sleeper').filter({ hasText: 'STOPPED' }).waitFor({ timeout: 5000 });
       await c.call('supervisor.startProcess', ['sleeper']);
-      await stateOf(page, 'sleeper:sleeper').filter({ hasText: 'RUNNING' }).waitFor({ timeout: 1000 });
+      await stateOf(page, 'sleeper:sleeper').filter({ hasText: 'RUNNING' }).waitFor({ timeout: 5000 });
       const pid = (await d.info('sleeper')).pid;
-      await waitFor('new pid shown', async () => ((await desc.innerText()).startsWith(`pid ${pid},`) ? true : undefined), 1000);
+      await waitFor('new pid shown', async () => ((await desc.innerText()).startsWith(`pid ${pid},`) ? true : undefined), 5000);
     } finally {
       c.close();
     }
@@ -151,8 +152,11 @@ describe('web UI in Chromium', { skip }, () => {
   });
 
   test('filter box, keyboard only', async () => {
+    // 'idle running' below needs idle RUNNING: do not count on an earlier test's 'Restart all'.
+    if ((await d.info('idle')).statename !== 'RUNNING') assert.equal((await d.post('/api/processes/idle/start')).status, 200);
     const page = await openPage('/');
     await stateOf(page, 'sleeper:sleeper').waitFor();
+    await stateOf(page, 'idle:idle').filter({ hasText: 'RUNNING' }).waitFor();
     await page.keyboard.press('/');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'filter');
     await page.keyboard.type('pool');
@@ -187,7 +191,7 @@ describe('web UI in Chromium', { skip }, () => {
     await waitFor('log text', async () => (/out \d+ <b>&amp;/.test(await log.innerText()) ? true : undefined));
     const count = async (): Promise<number> => ((await log.innerText()).match(/out \d+/g) ?? []).length;
     const n = await count();
-    await waitFor('new lines', async () => ((await count()) >= n + 3 ? true : undefined), 5000);
+    await waitFor('new lines', async () => ((await count()) >= n + 3 ? true : undefined), 10_000);
     assert.equal(await page.locator('#log b').count(), 0); // log text stays text
     await page.getByRole('link', { name: 'stderr' }).click();
     await waitFor('stderr lines', async () => (/err \d+/.test(await log.innerText()) ? true : undefined));
@@ -196,7 +200,7 @@ describe('web UI in Chromium', { skip }, () => {
     const c = d.client();
     try {
       await c.call('supervisor.stopProcess', ['talker']);
-      await page.locator('#pstate').filter({ hasText: 'STOPPED' }).waitFor({ timeout: 1000 });
+      await page.locator('#pstate').filter({ hasText: 'STOPPED' }).waitFor({ timeout: 5000 });
       await c.call('supervisor.startProcess', ['talker']);
     } finally {
       c.close();
@@ -205,10 +209,17 @@ describe('web UI in Chromium', { skip }, () => {
   });
 
   test('log view shows the tail of a multi-MB log and loads more on demand', async () => {
-    await waitFor('big log complete', async () => {
-      const w = (await d.req('GET', '/api/processes/big/log?bytes=100')).json as { text: string };
-      return w.text.includes('big line 039999') ? true : undefined;
-    }, 15_000);
+    // 'Restart all' above restarted `big`, which writes its 2.4 MB again: wait until that run
+    // is complete and the file is still (the last line of a finished run at the end could
+    // otherwise be the previous run's, with the new one about to append).
+    const path = ((await d.req('GET', '/api/processes/big')).json as { stdout_logfile: string }).stdout_logfile;
+    let seen = -1;
+    await waitFor('big log complete', () => {
+      const size = statSync(path).size;
+      const done = size === seen && readFileSync(path, 'utf8').endsWith(`big line 039999 ${'x'.repeat(40)}\n`);
+      seen = size;
+      return done ? true : undefined;
+    }, 20_000, 250);
     const page = await openPage('/tail.html?processname=big');
     const log = page.locator('#log');
     await waitFor('tail shown', async () => ((await log.innerText()).includes('big line 039999') ? true : undefined));
