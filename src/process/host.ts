@@ -18,6 +18,8 @@ export interface Logger {
 /** A child log file (stdout or stderr) as the process runtime uses it. */
 export interface LogSink {
   write(chunk: Buffer): void;
+  /** write() for bytes valid only during the call; sinks without it get a copy. */
+  writeTransient?(view: Buffer): void;
   reopen(): void;
   clear(): void;
   flush?(): void;

@@ -53,6 +53,14 @@ export class OutputChannel {
       o.captureMaxbytes <= 0 && !o.eventsEnabled && !o.stripAnsi && !o.transform && !o.mainlogDebug;
   }
 
+  /** handle() for a view of a reused read buffer: nothing may keep it past this call. */
+  handleTransient(view: Buffer): void {
+    const sink = this.o.sink;
+    if (this.simple && sink?.writeTransient) sink.writeTransient(view);
+    else if (this.simple && !sink) return; // no log file: nothing to keep
+    else this.handle(Buffer.from(view));
+  }
+
   handle(chunk: Buffer): void {
     if (this.simple) {
       this.o.sink?.write(chunk);

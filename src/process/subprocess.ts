@@ -3,7 +3,7 @@
 // returns. All OS interaction for a child lives here.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { planSpawn } from './spawn-plan.js';
-import { makeChildPipes, pipesUnavailable, type ParentEnds } from './pipes.js';
+import { makeChildPipes, pipesUnavailable, type ChildPipes, type ParentEnds } from './pipes.js';
 import { constants as osConstants } from 'node:os';
 import type { ProcessConfig } from '../config/types.js';
 import type { ProcessHost, LogSink } from './host.js';
@@ -380,8 +380,7 @@ export class Subprocess {
     } finally {
       if (oldUmask !== null) process.umask(oldUmask);
     }
-    const ends = pipes ? pipes.parentEnds() : { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
-    this.attach(child, ends);
+    this.attach(child, pipes);
   }
 
   private warnNoPipes(): void {
@@ -390,11 +389,11 @@ export class Subprocess {
     this.host.logger.warn(`children get socketpairs, not pipes, for stdin/stdout/stderr (koffi unavailable: ${pipesUnavailable()}); programs that open /dev/stdout by path will fail`);
   }
 
-  private attach(child: ChildProcess, io: ParentEnds): void {
+  private attach(child: ChildProcess, pipes: ChildPipes | null): void {
     this.child = child;
-    this.stdin = io.stdin;
     const pid = child.pid;
     if (pid === undefined) {
+      pipes?.dispose();
       // exec failed after fork (e.g. ENOENT raced our check): report it as Supervisor's child would.
       child.once('error', (err: NodeJS.ErrnoException) => {
         const msg = `couldn't exec ${this.config.command}: ${err.code}`;
@@ -450,8 +449,20 @@ export class Subprocess {
     };
     const stdoutHandler = this.stdoutHandler;
     const logStdout = (b: Buffer): void => this.sinks.stdout?.write(this.host.stripAnsi ? stripAnsiBuffer(b) : b);
-    io.stdout!.on('data', stdoutHandler ? (b: Buffer) => stdoutHandler(b, logStdout) : (b: Buffer) => out.handle(b));
-    io.stderr!.on('data', (b: Buffer) => err.handle(b));
+    const onStdout = stdoutHandler ? (b: Buffer) => stdoutHandler(b, logStdout) : (b: Buffer) => out.handle(b);
+    let io: ParentEnds;
+    if (pipes) {
+      io = pipes.parentEnds({
+        // A listener's protocol handler keeps what it is given: it gets its own copy.
+        stdout: stdoutHandler ? (v) => onStdout(Buffer.from(v)) : (v) => out.handleTransient(v),
+        stderr: (v) => err.handleTransient(v),
+      });
+    } else {
+      io = { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
+      io.stdout!.on('data', onStdout);
+      io.stderr!.on('data', (b: Buffer) => err.handle(b));
+    }
+    this.stdin = io.stdin;
     io.stdout!.on('close', closed);
     io.stderr!.on('close', closed);
     // A read error (EIO and the like) ends the stream; 'close' follows and counts it.

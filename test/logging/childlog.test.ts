@@ -189,3 +189,27 @@ test('a FIFO with a reader receives every byte in order', async (t) => {
   await log.close();
   assert.ok(Buffer.concat(got).equals(data));
 });
+
+test('writeTransient: views of one reused read buffer, small and large, rotating, keep every byte in order', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'out.log');
+  const data = patternBytes(400_000);
+  const backups = 3;
+  const log = new ChildLog({ path, maxbytes: 60_000, backups });
+  const shared = Buffer.alloc(64 * 1024);
+  // Reads of every size around the direct-write threshold, through one buffer that is
+  // overwritten right after each call, as the pipe reader does.
+  const sizes = [1, 100, 16 * 1024 - 1, 16 * 1024, 30_000, 65_536, 7, 20_000];
+  let off = 0;
+  for (let i = 0; off < data.length; i++) {
+    const n = Math.min(sizes[i % sizes.length]!, data.length - off);
+    data.copy(shared, 0, off, off + n);
+    log.writeTransient(shared.subarray(0, n));
+    shared.fill(0x58); // the next read reuses the buffer
+    off += n;
+  }
+  await log.close();
+  const got = readAll(path, backups);
+  assert.ok(got.length > 0);
+  assert.ok(data.subarray(data.length - got.length).equals(got), 'backups+current == suffix of input, no byte from a later read');
+});
