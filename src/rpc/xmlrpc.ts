@@ -91,11 +91,23 @@ export class StructTemplate {
 
   encode(v: Readonly<Record<string, XmlRpcValue>>): Buffer {
     const parts: Buffer[] = [this.segments[0]!];
-    for (let i = 0; i < this.volatile.length; i++) {
-      parts.push(Buffer.from(encodeValue(v[this.volatile[i]!] as XmlRpcValue, 1), 'utf8'), this.segments[i + 1]!);
-    }
+    for (let i = 0; i < this.volatile.length; i++) parts.push(encodeScalar(v[this.volatile[i]!] as XmlRpcValue), this.segments[i + 1]!);
     return Buffer.concat(parts);
   }
+}
+
+// The last few volatile values and their bytes: a rebuild of 1000 process structs encodes
+// the same `now` 1000 times, and stopped processes share their descriptions.
+const scalarCache = new Map<XmlRpcValue, Buffer>();
+function encodeScalar(v: XmlRpcValue): Buffer {
+  const hit = scalarCache.get(v);
+  if (hit) return hit;
+  const b = Buffer.from(encodeValue(v, 1), 'utf8');
+  if (typeof v === 'number' || typeof v === 'string') {
+    if (scalarCache.size >= 64) scalarCache.clear();
+    scalarCache.set(v, b);
+  }
+  return b;
 }
 
 /** Freezes an array (of values that never change either) and lets the encoder reuse its encoding. */

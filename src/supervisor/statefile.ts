@@ -104,7 +104,11 @@ export async function stopLeftover(e: ChildEntry, logger: Logger): Promise<boole
 }
 
 export interface StateFileOptions {
-  /** Debounce for writes after state changes (100 ms). */
+  /**
+   * At most one write per this many ms (100). A change after a quiet spell is written at
+   * once, so a lone spawn is on disk before anything else happens; a burst (mass start)
+   * is written at its start and then every debounceMs until it ends.
+   */
   debounceMs?: number;
 }
 
@@ -159,9 +163,11 @@ export function stateFileExtension(opts: StateFileOptions = {}): DaemonExtension
         }
         return { version: 1, daemon: self, children };
       };
+      let lastWrite = 0;
       const write = (): void => {
         if (timer) clearTimeout(timer);
         timer = null;
+        lastWrite = performance.now();
         try {
           writeStateFile(path, snapshot());
           failed = false;
@@ -170,9 +176,21 @@ export function stateFileExtension(opts: StateFileOptions = {}): DaemonExtension
           failed = true;
         }
       };
+      let soon = false;
       const schedule = (): void => {
-        if (!enabled || timer) return;
-        timer = setTimeout(write, debounceMs);
+        if (!enabled || timer || soon) return;
+        const wait = lastWrite + debounceMs - performance.now();
+        if (wait > 0) {
+          timer = setTimeout(write, wait);
+          return;
+        }
+        // STARTING is announced before the spawn effect runs: write once the current
+        // synchronous step is done and the new pid is known.
+        soon = true;
+        queueMicrotask(() => {
+          soon = false;
+          if (enabled) write();
+        });
       };
       const unsubscribe = bus.subscribe((e) => {
         if (e.type === 'PROCESS_STATE') schedule();

@@ -86,6 +86,14 @@ test('state file: records each child with its start time, and is removed on a cl
     });
     await d.call('supervisor.stopProcess', 'web');
     await waitFor('state file without web', () => readState(d)?.children.length === 0);
+    // After a quiet spell a spawn is on disk by the time startProcess answers: no window
+    // in which a SIGKILLed daemon would forget the child (the debounce is for bursts).
+    await new Promise((r) => setTimeout(r, 300));
+    await d.call('supervisor.startProcess', 'web', false);
+    const pid = Number((await d.info('web')).pid);
+    assert.ok(pid > 0);
+    assert.ok(readState(d)?.children.some((c) => c.pid === pid), 'the new pid is already recorded');
+    await d.call('supervisor.stopProcess', 'web');
     await d.stop({ keep: true });
     assert.ok(!existsSync(join(d.dir, 'supervisord.pid.children.json')), 'removed at shutdown');
   } finally {
