@@ -3,7 +3,7 @@
 // php-fpm configs do it), and no descriptor the daemon inherited leaks past exec.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon, hasRealSupervisor, waitFor } from '../helpers/daemon.js';
 
@@ -44,3 +44,37 @@ for (const [who, real] of systems) {
     }
   });
 }
+
+test('ours: the pipe of a program that outpaces the daemon grows to 1 MiB; a quiet one keeps 64 KiB', { timeout: 60_000 }, async () => {
+  // The program asks for its own stdout's capacity: F_GETPIPE_SZ is 1032.
+  const script = (chatty: boolean): string =>
+    [
+      'import fcntl, os, sys, time',
+      "chunk = b'x' * 65535 + b'\\n'",
+      'end = time.time() + (20 if ' + (chatty ? 'True' : 'False') + ' else 2)',
+      'size = 0',
+      'while time.time() < end:',
+      chatty ? '    os.write(1, chunk)' : "    os.write(1, b'tick\\n'); time.sleep(0.01)",
+      '    size = fcntl.fcntl(1, 1032)',
+      '    if size > 65536: break',
+      "sys.stderr.write('pipe %d\\n' % size)",
+      'time.sleep(1000)',
+      '',
+    ].join('\n');
+  const d = new TestDaemon({
+    programs:
+      `[program:chatty]\ncommand=/usr/bin/python3 %(here)s/chatty.py\nstartsecs=0\nstdout_logfile=%(here)s/chatty.out\nstderr_logfile=%(here)s/chatty.err\nstdout_logfile_maxbytes=0\n\n` +
+      `[program:quiet]\ncommand=/usr/bin/python3 %(here)s/quiet.py\nstartsecs=0\nstdout_logfile=%(here)s/quiet.out\nstderr_logfile=%(here)s/quiet.err\n`,
+  });
+  writeFileSync(join(d.dir, 'chatty.py'), script(true));
+  writeFileSync(join(d.dir, 'quiet.py'), script(false));
+  try {
+    await d.start();
+    const report = (name: string): Promise<string> =>
+      waitFor(`${name} reports its pipe`, () => readFileSync(join(d.dir, `${name}.err`), 'utf8') || undefined, 30_000);
+    assert.equal(await report('chatty'), 'pipe 1048576\n');
+    assert.equal(await report('quiet'), 'pipe 65536\n');
+  } finally {
+    await d.stop();
+  }
+});
