@@ -116,7 +116,7 @@ export function cacheableArray<T extends XmlRpcValue[]>(v: T): T {
   return v;
 }
 
-/** Freezes a struct and lets encodeMethodResponseBuffer reuse its encoding (built from `template` when given). */
+/** Freezes a struct and lets encodeMethodResponsePieces reuse its encoding (built from `template` when given). */
 export function cacheableStruct<T extends Record<string, XmlRpcValue>>(v: T, template?: StructTemplate): Readonly<T> {
   encoded.set(Object.freeze(v), template ?? null);
   return v;
@@ -210,12 +210,6 @@ export function encodeMethodResponsePieces(value: XmlRpcValue): Buffer[] {
   walk(value, 0);
   parts.push(Buffer.from(text + '</param>\n</params>\n</methodResponse>\n', 'utf8'));
   return parts;
-}
-
-/** encodeMethodResponsePieces joined into one buffer. */
-export function encodeMethodResponseBuffer(value: XmlRpcValue): Buffer {
-  const parts = encodeMethodResponsePieces(value);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 export function encodeFault(faultCode: number, faultString: string): string {

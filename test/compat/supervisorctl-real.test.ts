@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { REAL_SUPERVISORCTL, TestDaemon, hasRealSupervisor, waitFor, alive } from '../helpers/daemon.js';
 import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
-import { CTL_PROGRAMS } from '../helpers/ctl-programs.js';
+import { CTL_PROGRAMS, settleCtlPrograms } from '../helpers/ctl-programs.js';
 import { normalise, runCtl, type Outcome } from '../ctl/ctl-helpers.js';
 
 /** Debian's supervisorctl on this daemon's config, output normalised for comparison. */
@@ -16,17 +16,6 @@ async function ctl(d: TestDaemon, args: string[], opts: { untilOutput?: RegExp; 
 }
 
 
-const STARTED = {
-  'long:long': 'RUNNING',
-  'quick:quick': 'FATAL',
-  'manual:manual': 'STOPPED',
-  'multi:multi_00': 'RUNNING',
-  'multi:multi_01': 'RUNNING',
-  'x:xa': 'RUNNING',
-  'x:xb': 'RUNNING',
-  'talker:talker': 'RUNNING',
-  'nolog:nolog': 'RUNNING',
-};
 
 /** Lines of commands whose per-process lines come in completion order. */
 const UNORDERED = /^(start|stop|restart|signal \w+) (all|x:\*|multi:\*)|^(update|reread)/;
@@ -43,11 +32,7 @@ async function session(real: boolean): Promise<{ outcomes: Outcome[]; maintail: 
   };
   try {
     await d.start();
-    await d.waitStates(STARTED);
-    // Both channels: they are separate pipes, read (and flushed to their logs) independently.
-    await waitFor('talker output', async () =>
-      String(await d.call('supervisor.readProcessStdoutLog', 'talker', 0, 0)).includes('hello stdout') &&
-      String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
+    await settleCtlPrograms(d);
 
     await run('version');
     await run('status');

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { OUR_SUPERVISORCTL, REAL_SUPERVISORCTL, TestDaemon, alive, hasRealSupervisor, waitFor } from '../helpers/daemon.js';
 import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
 import { normalise, runCtl, type Outcome } from './ctl-helpers.js';
-import { CTL_PROGRAMS } from '../helpers/ctl-programs.js';
+import { CTL_PROGRAMS, settleCtlPrograms } from '../helpers/ctl-programs.js';
 
 const PROGRAMS = `${CTL_PROGRAMS}
 [program:cat]
@@ -21,18 +21,6 @@ command=cat
 startsecs=0
 `;
 
-const STARTED: Record<string, string> = {
-  'long:long': 'RUNNING',
-  'quick:quick': 'FATAL',
-  'manual:manual': 'STOPPED',
-  'multi:multi_00': 'RUNNING',
-  'multi:multi_01': 'RUNNING',
-  'x:xa': 'RUNNING',
-  'x:xb': 'RUNNING',
-  'talker:talker': 'RUNNING',
-  'nolog:nolog': 'RUNNING',
-  'cat:cat': 'RUNNING',
-};
 
 /** Commands whose per-process lines come in completion order. */
 const UNORDERED = /^(start|stop|restart|signal \w+) (all|x:\*|multi:\*)|^(update|reread)/;
@@ -67,11 +55,7 @@ async function session(ctlBin: string, realDaemon: boolean): Promise<Session> {
   const reload = { before: 0, after: 0, pidAfter: 0, procPid: 0 };
   try {
     await d.start();
-    await d.waitStates(STARTED);
-    // Both channels: they are separate pipes, read (and flushed to their logs) independently.
-    await waitFor('talker output', async () =>
-      String(await d.call('supervisor.readProcessStdoutLog', 'talker', 0, 0)).includes('hello stdout') &&
-      String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
+    await settleCtlPrograms(d, { 'cat:cat': 'RUNNING' });
 
     await run('version', [0, /^4\.2\.5\n$/]);
     await run('status', [3, /^cat {2,}RUNNING {3}pid <PID>, uptime <UPTIME>\n[\s\S]*^manual {2,}STOPPED {3}Not started\n/m]);

@@ -1,4 +1,7 @@
-// The config both supervisorctl differential suites run (compat vs Debian, ours vs ours).
+// The config both supervisorctl differential suites run (compat vs Debian, ours vs ours),
+// and the state it settles in.
+import { type TestDaemon, waitFor } from './daemon.js';
+
 export const CTL_PROGRAMS = `
 [program:long]
 command=sleep 1001
@@ -41,3 +44,25 @@ command=sleep 1000
 startsecs=0
 stdout_logfile=NONE
 `;
+
+/** What CTL_PROGRAMS settles into once autostart is done. */
+export const CTL_STARTED: Record<string, string> = {
+  'long:long': 'RUNNING',
+  'quick:quick': 'FATAL',
+  'manual:manual': 'STOPPED',
+  'multi:multi_00': 'RUNNING',
+  'multi:multi_01': 'RUNNING',
+  'x:xa': 'RUNNING',
+  'x:xb': 'RUNNING',
+  'talker:talker': 'RUNNING',
+  'nolog:nolog': 'RUNNING',
+};
+
+/** Waits for those states (plus `extra`) and for talker's output in both of its logs. */
+export async function settleCtlPrograms(d: TestDaemon, extra: Record<string, string> = {}): Promise<void> {
+  await d.waitStates({ ...CTL_STARTED, ...extra });
+  // Both channels: they are separate pipes, read (and flushed to their logs) independently.
+  await waitFor('talker output', async () =>
+    String(await d.call('supervisor.readProcessStdoutLog', 'talker', 0, 0)).includes('hello stdout') &&
+    String(await d.call('supervisor.readProcessStderrLog', 'talker', 0, 0)).includes('hello stderr'), 20_000, 100);
+}
