@@ -6,10 +6,10 @@ import { ConfigError } from '../config/types.js';
 import { findConfigFile } from '../config/load.js';
 import { realSystem } from '../config/system.js';
 import { byteSize, integer, loggingLevel, octal } from '../config/datatypes.js';
-import { Daemon, type ConfigOverrides } from '../supervisor/daemon.js';
+import { Daemon, type ConfigOverrides } from '../daemon/daemon.js';
 import { SUPERVISOR_VERSION } from '../rpc/supervisor-ns.js';
-import { installExtensions } from '../supervisor/extensions.js';
-import { startReaper, trackNodeChildren } from '../supervisor/reaper.js';
+import { installExtensions } from '../daemon/extensions.js';
+import { startReaper, trackNodeChildren } from '../daemon/reaper.js';
 import { lookupPasswd } from '../process/users.js';
 import { closeInheritedOnExec } from '../process/libc.js';
 
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
     queueMicrotask(() => daemon.logger?.info('running as PID 1: staying in the foreground (nodaemon)'));
   }
   if (process.pid === 1 && process.env.SUPERVISOR_TS_REAPER !== 'off') {
-    // PID 1 must wait() for the orphans reparented to it (src/supervisor/reaper.ts). Started
+    // PID 1 must wait() for the orphans reparented to it (src/daemon/reaper.ts). Started
     // once the main log is open (run() opens it synchronously) and before any program spawns.
     trackNodeChildren(); // now: run() may spawn (syslog helper) before the reaper starts
     queueMicrotask(() => startReaper({ log: () => daemon.logger }));

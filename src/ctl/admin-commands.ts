@@ -1,7 +1,7 @@
 // Actions on the daemon and its configuration: avail, reread, add, remove, update,
 // shutdown, reload, version, open; plus help and the ways out of the shell.
 
-import { Faults, RpcFault } from '../rpc/faults.js';
+import { Faults, RpcFault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
 import { LSB, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
 import { helpListing, helpTexts } from './help.js';

@@ -2,7 +2,7 @@
 // LSB exit status. Mirrors Supervisor's Controller (cmd.Cmd) so output and exit codes
 // match line for line, including how unexpected errors are reported.
 
-import { Faults, RpcFault } from '../rpc/faults.js';
+import { Faults, RpcFault } from '../errors/faults.js';
 import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import type { CtlOptions } from './options.js';

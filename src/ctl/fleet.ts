@@ -10,7 +10,7 @@ import { loadFleet, hostPassword, resolveTargets, FleetTargetError, type Fleet, 
 import { realSystem } from '../config/load.js';
 import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
-import { RpcFault } from '../rpc/faults.js';
+import { RpcFault } from '../errors/faults.js';
 import { Controller, LSB, LSBStatus, type ControllerIO, type ProcessInfo } from './controller.js';
 import { formatStatusLines, splitNamespec } from './process-commands.js';
 

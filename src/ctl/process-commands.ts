@@ -1,6 +1,6 @@
 // Actions on processes: status, pid, start, stop, restart, signal, clear.
 
-import { Faults, RpcFault } from '../rpc/faults.js';
+import { Faults, RpcFault } from '../errors/faults.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { LSB, LSBStatus, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
 import { helpTexts } from './help.js';

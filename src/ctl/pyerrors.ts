@@ -2,7 +2,7 @@
 // `error: <class 'X'>, message: file: F line: N`, from the innermost traceback frame.
 // Scripts grep these, so the common cases are reproduced as Debian's 4.2.5 prints them.
 
-import { RpcFault } from '../rpc/faults.js';
+import { RpcFault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
 
 const XMLRPC_PY = '/usr/lib/python3/dist-packages/supervisor/xmlrpc.py';

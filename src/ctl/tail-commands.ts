@@ -3,7 +3,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { Faults, RpcFault } from '../rpc/faults.js';
+import { Faults, RpcFault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
 import { LSB, type Command, type Controller, type ProcessInfo } from './controller.js';
 import { helpTexts } from './help.js';

@@ -1,7 +1,7 @@
 // The events every part of the daemon hears: the state machine, logs, RPC, listeners,
 // the web UI. Names and payload text are Supervisor's wire format (events.py), because
 // listeners written for Supervisor parse them.
-import type { ProcessStateName } from '../process/states.js';
+import type { ProcessStateName } from './states.js';
 
 export type Channel = 'stdout' | 'stderr';
 

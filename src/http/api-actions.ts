@@ -2,7 +2,7 @@
 // supervisor.* namespace methods (the same code XML-RPC runs), so start/stop semantics,
 // waiting and faults are exactly supervisorctl's; this file only maps results to HTTP.
 import type { Method } from '../rpc/supervisor-ns.js';
-import { RpcFault, faultName } from '../rpc/faults.js';
+import { RpcFault, faultName } from '../errors/faults.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { HttpError, type Json } from './json.js';
 

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FleetHost } from '../config/fleet.js';
 import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient } from '../ctl/fleet.js';
 import type { ProcessInfo } from '../ctl/controller.js';
-import { Faults, RpcFault } from '../rpc/faults.js';
+import { Faults, RpcFault } from '../errors/faults.js';
 import type { Logger } from '../process/host.js';
 import type { Route } from './server.js';
 import type { CsrfGuard } from './csrf.js';

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import type { Logger } from '../process/host.js';
-import { RpcFault } from '../rpc/faults.js';
+import { RpcFault } from '../errors/faults.js';
 import type { RpcDispatcher } from '../rpc/dispatch.js';
 import { encodeFault, encodeMethodResponsePieces, parseMethodCall } from '../rpc/xmlrpc.js';
 import { followLog } from '../logging/follow.js';

@@ -1,7 +1,7 @@
 import type { GroupConfig } from '../config/types.js';
 import type { ProcessHost } from './host.js';
 import { Subprocess } from './subprocess.js';
-import { STOPPED_STATES } from './states.js';
+import { STOPPED_STATES } from '../events/states.js';
 
 /** A [program:x] or [group:x]: processes that start, stop and are reported together. */
 export class ProcessGroup {

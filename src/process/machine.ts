@@ -4,7 +4,7 @@
 // their log lines follow Supervisor 4.2's process.py; timers replace its 1 s polling loop,
 // so a transition happens when it is due rather than at the next tick.
 import type { AutoRestart } from '../config/types.js';
-import type { ProcessStateName } from './states.js';
+import type { ProcessStateName } from '../events/states.js';
 import { signame } from './signals.js';
 
 export interface MachineConfig {

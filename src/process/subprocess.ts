@@ -13,7 +13,7 @@ import { OutputChannel, stripAnsiBuffer } from './output.js';
 import { signame } from './signals.js';
 import { readEnvironmentFiles } from './envfile.js';
 import { LineTransformer } from '../logging/transform.js';
-import type { ProcessStateName } from './states.js';
+import type { ProcessStateName } from '../events/states.js';
 
 export function machineConfig(c: ProcessConfig): MachineConfig {
   return {

@@ -1,6 +1,6 @@
 // Argument coercion for XML-RPC methods, with Python's semantics where Supervisor relies
 // on them (truthiness of `wait`, TypeError -> INCORRECT_PARAMETERS on a wrong count).
-import { RpcFault } from './faults.js';
+import { RpcFault } from '../errors/faults.js';
 import type { XmlRpcValue } from './xmlrpc.js';
 
 export type Args = XmlRpcValue[];

@@ -2,7 +2,7 @@
 // (unix:///path). Also opens the raw HTTP streams behind `tail -f` and `maintail -f`.
 
 import http from 'node:http';
-import { RpcFault } from './faults.js';
+import { RpcFault } from '../errors/faults.js';
 import { encodeMethodCall, parseMethodResponse, XmlRpcParseError, type XmlRpcValue } from './xmlrpc.js';
 
 export interface ClientOptions {

@@ -1,6 +1,6 @@
 // Method dispatch for the XML-RPC endpoint: `namespace.method` lookup, the `system.*`
 // introspection namespace and multicall, with Supervisor's faults for unknown methods.
-import { RpcFault } from './faults.js';
+import { RpcFault } from '../errors/faults.js';
 import type { XmlRpcValue } from './xmlrpc.js';
 import type { Method } from './supervisor-ns.js';
 import { SIGNATURES } from './signatures.js';

@@ -2,12 +2,12 @@
 // arguments, return shapes and faults onto the daemon core.
 import type { Config } from '../config/types.js';
 import { resolveCommand, CommandError } from '../process/command.js';
-import { ProcessStates, RUNNING_STATES, STOPPED_STATES, SIGNALLABLE_STATES, SupervisorStates } from '../process/states.js';
+import { ProcessStates, RUNNING_STATES, STOPPED_STATES, SIGNALLABLE_STATES, SupervisorStates } from '../events/states.js';
 import { signalNumber } from '../process/signals.js';
 import { ProcessError, type Subprocess } from '../process/subprocess.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import { RpcFault, Faults } from './faults.js';
+import { RpcFault, Faults } from '../errors/faults.js';
 import { StructTemplate, cacheableArray, cacheableStruct, type XmlRpcValue } from './xmlrpc.js';
 import { describeProcess } from './describe.js';
 import { arity, bool, int, str, type Args } from './args.js';

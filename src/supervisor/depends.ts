@@ -5,7 +5,7 @@ import type { EventBus } from '../events/bus.js';
 import type { ProcessExtensions } from '../config/types.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Subprocess } from '../process/subprocess.js';
-import { STOPPED_STATES } from '../process/states.js';
+import { STOPPED_STATES } from '../events/states.js';
 
 type Dependency = ProcessExtensions['dependsOn'][number];
 

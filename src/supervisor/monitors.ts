@@ -6,10 +6,10 @@
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
-import { STOPPED_STATES } from '../process/states.js';
+import { STOPPED_STATES } from '../events/states.js';
 import { HealthMonitor, setHealth } from '../process/health.js';
 import { MemoryWatch, treeRss } from '../process/memory.js';
-import type { DaemonExtension } from './daemon.js';
+import type { DaemonExtension } from '../daemon/daemon.js';
 import type { Supervisor } from './supervisor.js';
 
 export interface MonitorsOptions {

@@ -6,7 +6,7 @@ import type { EventBus } from '../events/bus.js';
 import { ProcessGroup } from '../process/group.js';
 import type { Logger, ProcessHost } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
-import type { SupervisorStateName } from '../process/states.js';
+import type { SupervisorStateName } from '../events/states.js';
 import { DependencyCoordinator } from './depends.js';
 
 export interface GroupDiff {

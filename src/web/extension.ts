@@ -1,7 +1,7 @@
 // Plugs the web UI and the JSON API into the daemon (registered in
-// src/supervisor/extensions.ts). Both drive processes through the supervisor.* namespace,
+// src/daemon/extensions.ts). Both drive processes through the supervisor.* namespace,
 // built per run of the core so it always sees the live Supervisor.
-import type { DaemonExtension } from '../supervisor/daemon.js';
+import type { DaemonExtension } from '../daemon/daemon.js';
 import { supervisorNamespace } from '../rpc/supervisor-ns.js';
 import { CsrfGuard } from '../http/csrf.js';
 import { apiRoute } from '../http/api.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { startDaemon } from '../helpers/daemon.js';
-import { RpcFault } from '../../src/rpc/faults.js';
+import { RpcFault } from '../../src/errors/faults.js';
 
 const order = (log: string, re: RegExp): string[] => [...log.matchAll(re)].map((m) => m[1]!);
 

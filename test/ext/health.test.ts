@@ -177,7 +177,7 @@ test('healthcheck: exec runs with the program environment and directory, without
 });
 
 test('healthcheck: PROCESS_HEALTH_HEALTHY / _UNHEALTHY on the bus (in-process daemon); EVENT subscribers do not get them', async () => {
-  const { Daemon } = await import('../../src/supervisor/daemon.js');
+  const { Daemon } = await import('../../src/daemon/daemon.js');
   const { monitorsExtension } = await import('../../src/supervisor/monitors.js');
   const { eventName, eventPayload, matchesSubscription } = await import('../../src/events/types.js');
   const t = new TestDaemon({
@@ -262,7 +262,7 @@ test('healthcheck: Python supervisorctl status and xmlrpc.client accept the extr
 });
 
 test('healthcheck: a listener subscribed to PROCESS_HEALTH receives HEALTHY/UNHEALTHY; one subscribed to EVENT does not', async () => {
-  const { recorder, records, waitRecords } = await import('../events/helpers.js');
+  const { recorder, records, waitRecords } = await import('../pools/helpers.js');
   const d = new TestDaemon({
     programs:
       `[program:flip]\ncommand=sh -c "touch ok; sleep 1000"\nstartsecs=0\nhealthcheck=exec:test -e ok\nhealthcheck_interval=1\nhealthcheck_retries=1\nhealthcheck_restart=false\n\n` +

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, waitFor, alive, type TestDaemon } from '../helpers/daemon.js';
 import { XmlRpcClient } from '../../src/rpc/client.js';
-import { RpcFault } from '../../src/rpc/faults.js';
+import { RpcFault } from '../../src/errors/faults.js';
 import { encodeMethodCall, parseMethodResponse, type XmlRpcValue } from '../../src/rpc/xmlrpc.js';
 
 const USER = 'admin';

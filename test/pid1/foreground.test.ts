@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUR_SUPERVISORD, waitFor } from '../helpers/daemon.js';
 import { childrenOf, cleanup, pid1SkipReason, sleep, startPid1, tempDir, waitExit, zombieCount } from './helpers.js';
-import { startReaper, describeWaitStatus, listChildren, readStat } from '../../src/supervisor/reaper.js';
+import { startReaper, describeWaitStatus, listChildren, readStat } from '../../src/daemon/reaper.js';
 
 const FOREGROUND_LINE = 'running as PID 1: staying in the foreground (nodaemon)';
 

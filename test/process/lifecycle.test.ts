@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { rmSync, readFileSync, readdirSync, writeFileSync, chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, waitFor, alive } from '../helpers/daemon.js';
-import { RpcFault } from '../../src/rpc/faults.js';
+import { RpcFault } from '../../src/errors/faults.js';
 
 async function fault(p: Promise<unknown>): Promise<RpcFault> {
   try {

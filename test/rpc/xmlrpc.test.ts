@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { Faults, RpcFault } from '../../src/rpc/faults.js';
+import { Faults, RpcFault } from '../../src/errors/faults.js';
 import {
   encodeFault,
   encodeMethodCall,

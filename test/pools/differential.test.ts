@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { hasRealSupervisor, startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { RpcFault } from '../../src/rpc/faults.js';
+import { RpcFault } from '../../src/errors/faults.js';
 import { PY, FIXTURES, body, fields, recorder, records, waitRecords } from './helpers.js';
 
 const VOLATILE = new Set(['pid', 'when']);

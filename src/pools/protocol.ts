@@ -1,7 +1,7 @@
 // The listener side of Supervisor's event listener protocol as a pure byte parser:
 // the listener's stdout goes in, what it meant comes out (state changes, a finished
 // result, a protocol violation). No I/O and no logging here, so every corner of the
-// protocol is unit-testable; src/events/listener.ts turns outcomes into logs and
+// protocol is unit-testable; src/pools/listener.ts turns outcomes into logs and
 // pool actions. Mirrors PEventListenerDispatcher.handle_listener_state_change.
 
 export type ListenerState = 'READY' | 'BUSY' | 'ACKNOWLEDGED' | 'UNKNOWN';

@@ -7,7 +7,7 @@ import { ProcessGroup } from '../process/group.js';
 import { ProcessError } from '../process/subprocess.js';
 import { EventListener } from './listener.js';
 import { defaultResultHandler } from './protocol.js';
-import { eventName, eventPayload, matchesSubscription, type SupervisorEvent } from './types.js';
+import { eventName, eventPayload, matchesSubscription, type SupervisorEvent } from '../events/types.js';
 
 export type EventListenerPoolConfig = Extract<GroupConfig, { kind: 'eventlistener' }>;
 

@@ -1,7 +1,7 @@
 // The listener protocol parser, envelope and payload text, without processes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ListenerProtocol, type ProtocolOutcome } from '../../src/events/protocol.js';
+import { ListenerProtocol, type ProtocolOutcome } from '../../src/pools/protocol.js';
 import { pythonBytesRepr, eventPayload } from '../../src/events/types.js';
 
 const b = (s: string) => Buffer.from(s);

@@ -2,9 +2,9 @@
 // API, ...) plug into the daemon. Each subsystem registers through Daemon.use().
 import type { Daemon } from './daemon.js';
 import { webExtension } from '../web/extension.js';
-import { monitorsExtension } from './monitors.js';
+import { monitorsExtension } from '../supervisor/monitors.js';
 import { stateFileExtension } from './statefile.js';
-import { eventsExtension } from '../events/extension.js';
+import { eventsExtension } from '../pools/extension.js';
 
 export function installExtensions(_daemon: Daemon): void {
   // Subsystems register here as they land.

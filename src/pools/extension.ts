@@ -1,6 +1,6 @@
 // Plugs listener pools and fcgi groups into the daemon: the group factory picks the
 // group class by the kind of section the config came from.
-import type { Daemon, DaemonExtension } from '../supervisor/daemon.js';
+import type { Daemon, DaemonExtension } from '../daemon/daemon.js';
 import { ProcessGroup } from '../process/group.js';
 import { EventListenerPool } from './pool.js';
 import { FastCGIProcessGroup } from './fcgi.js';

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon, waitFor } from '../helpers/daemon.js';
 import { readStatSync } from '../../src/process/memory.js';
-import type { StateFile } from '../../src/supervisor/statefile.js';
+import type { StateFile } from '../../src/daemon/statefile.js';
 
 /** Alive and not a zombie. */
 const running = (pid: number): boolean => {

@@ -1,11 +1,11 @@
 // One event listener process as its pool sees it: the protocol state of its stdout,
 // the event it is working on, and Supervisor's log lines for both. The pool
-// (src/events/pool.ts) decides what to send; this class interprets what comes back.
+// (src/pools/pool.ts) decides what to send; this class interprets what comes back.
 import type { Logger } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
 import { pyrepr } from '../process/command.js';
-import type { SupervisorEvent } from './types.js';
-import { pythonBytesRepr } from './types.js';
+import type { SupervisorEvent } from '../events/types.js';
+import { pythonBytesRepr } from '../events/types.js';
 import { ListenerProtocol, type ProtocolOutcome, type ResultVerdict } from './protocol.js';
 
 /** What a listener needs from its pool. */

@@ -15,12 +15,12 @@ import { readLog, tailLog } from '../logging/read.js';
 import { LogError } from '../logging/errors.js';
 import { SyslogSink } from '../logging/syslog.js';
 import type { Logger, ProcessHost } from '../process/host.js';
-import { Supervisor, type GroupFactory } from './supervisor.js';
+import { Supervisor, type GroupFactory } from '../supervisor/supervisor.js';
 import { HttpServers } from '../http/server.js';
 import { logTailRoutes, xmlRpcRoute } from '../http/routes.js';
 import { RpcDispatcher } from '../rpc/dispatch.js';
 import { supervisorNamespace, type DaemonControl } from '../rpc/supervisor-ns.js';
-import { RpcFault } from '../rpc/faults.js';
+import { RpcFault } from '../errors/faults.js';
 import { ensureRlimits } from './limits.js';
 import type { Route } from '../http/server.js';
 

@@ -10,7 +10,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../process/host.js';
 import { readStatSync } from '../process/memory.js';
 import type { DaemonExtension } from './daemon.js';
-import type { Supervisor } from './supervisor.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface ChildEntry {
   name: string;
