@@ -7,9 +7,9 @@ import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import type { CtlOptions } from './options.js';
 import { PyEOFError, pythonErrorLine } from './pyerrors.js';
+import { LSB, LSBStatus } from '../errors/lsb.js';
 
-export const LSB = { SUCCESS: 0, GENERIC: 1, INVALID_ARGS: 2, UNIMPLEMENTED_FEATURE: 3, INSUFFICIENT_PRIVILEGES: 4, NOT_INSTALLED: 5, NOT_RUNNING: 7 } as const;
-export const LSBStatus = { NOT_RUNNING: 3, UNKNOWN: 4 } as const;
+export { LSB, LSBStatus };
 
 const DEAD_PROGRAM_FAULTS: readonly number[] = [Faults.SPAWN_ERROR, Faults.ABNORMAL_TERMINATION, Faults.NOT_RUNNING];
 

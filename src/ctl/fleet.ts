@@ -5,73 +5,19 @@
 // host at a time. Each host runs the very same command code through its own Controller,
 // so per-host output is exactly what single-host supervisorctl would print.
 
-import { readFileSync } from 'node:fs';
-import { loadFleet, hostPassword, resolveTargets, FleetTargetError, type Fleet, type FleetHost } from '../config/fleet.js';
+import { loadFleet, resolveTargets, FleetTargetError, type Fleet, type FleetHost } from '../config/fleet.js';
 import { realSystem } from '../config/load.js';
-import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
+import type { XmlRpcClient } from '../rpc/client.js';
+import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient, type HostFailure } from '../fleet/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { RpcFault } from '../errors/faults.js';
 import { Controller, LSB, LSBStatus, type ControllerIO, type ProcessInfo } from './controller.js';
 import { formatStatusLines, splitNamespec } from './process-commands.js';
 
-export const FLEET_PARALLEL = 8;
-/** Calls that change state (start waits for startsecs, stop for stopwaitsecs) get this much longer than --host-timeout. */
-const ACTION_GRACE_MS = 300_000;
 const STOPPED_STATES = new Set([0, 100, 200, 1000]);
 /** Run on the local controller even with -H set. */
 const LOCAL = new Set(['', 'help', 'quit', 'exit', 'EOF', 'host', 'open']);
 
-/** Why a host could not be used, and the exit status that stands for it. */
-export interface HostFailure {
-  reason: string;
-  exit: number;
-}
-
-/** One line per failure kind; exit codes follow single-host supervisorctl where it has one. */
-export function classifyHostError(err: unknown): HostFailure | null {
-  if (err instanceof XmlRpcTransportError) {
-    if (err.kind === 'connect') {
-      switch (err.errno) {
-        case 'ECONNREFUSED': return { reason: 'connection refused', exit: LSB.INSUFFICIENT_PRIVILEGES };
-        case 'ENOENT': return { reason: 'no such file', exit: LSB.NOT_RUNNING };
-        case 'ETIMEDOUT': return { reason: 'timed out', exit: LSB.INSUFFICIENT_PRIVILEGES };
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH': return { reason: 'host unreachable', exit: LSB.INSUFFICIENT_PRIVILEGES };
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN': return { reason: 'unknown host', exit: LSB.INSUFFICIENT_PRIVILEGES };
-        case 'ECONNRESET':
-        case 'EPIPE': return { reason: 'connection reset', exit: LSB.INSUFFICIENT_PRIVILEGES };
-        case 'EACCES': return { reason: 'permission denied', exit: LSB.INSUFFICIENT_PRIVILEGES };
-        default: return { reason: err.errno ?? err.message, exit: LSB.GENERIC };
-      }
-    }
-    if (err.kind === 'http') {
-      if (err.status === 401) return { reason: 'authentication failed', exit: LSB.GENERIC };
-      return { reason: `HTTP ${err.status ?? 0} ${err.reason ?? ''}`.trim(), exit: LSB.GENERIC };
-    }
-    if (err.kind === 'url') return { reason: 'bad serverurl', exit: LSB.INVALID_ARGS };
-    return { reason: 'bad response', exit: LSB.GENERIC };
-  }
-  if (err instanceof PasswordFileError) return { reason: err.message, exit: LSB.GENERIC };
-  return null;
-}
-
-class PasswordFileError extends Error {}
-
-function credentials(h: FleetHost): { username: string | null; password: string | null } {
-  let password: string | null;
-  try {
-    password = hostPassword(h, (p) => readFileSync(p, 'utf8'));
-  } catch {
-    throw new PasswordFileError(`cannot read password_file ${h.passwordFile}`);
-  }
-  return { username: h.username, password };
-}
-
-/** A client for one host: read-only calls time out after `timeoutMs`, actions get a grace period. */
-export function hostClient(h: FleetHost, timeoutMs: number, action = false): XmlRpcClient {
-  return new XmlRpcClient(h.serverurl, { ...credentials(h), timeoutMs: action ? timeoutMs + ACTION_GRACE_MS : timeoutMs });
-}
 
 function isQuick(method: string): boolean {
   return /^(get|read|tail|list|system\.)/.test(method);
@@ -157,24 +103,6 @@ export async function runOnHost(parent: Controller, host: FleetHost, line: strin
   return { host, lines: sub.failure && sub.answered === 0 ? [] : lines, exit: sub.failure ? sub.failure.exit : sub.exitStatus, failure: sub.failure };
 }
 
-/** Runs fn over items with at most `limit` in flight; the promises come back in item order. */
-export function boundedMap<T, R>(items: readonly T[], limit: number, fn: (t: T, i: number) => Promise<R>): Promise<R>[] {
-  const settle: { resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
-  const out = items.map(() => new Promise<R>((resolve, reject) => settle.push({ resolve, reject })));
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        settle[i]!.resolve(await fn(items[i] as T, i));
-      } catch (e) {
-        settle[i]!.reject(e);
-      }
-    }
-  };
-  for (let w = 0; w < Math.min(limit, items.length); w++) void worker();
-  return out;
-}
 
 const fleets = new WeakMap<Controller, Fleet>();
 
@@ -283,28 +211,6 @@ async function fleetCommand(ctl: Controller, targets: FleetHost[], line: string)
   return exit;
 }
 
-interface HostInfos {
-  host: FleetHost;
-  infos: ProcessInfo[];
-  failure: HostFailure | null;
-}
-
-export async function fetchAllInfo(h: FleetHost, timeoutMs: number): Promise<HostInfos> {
-  let client: XmlRpcClient | null = null;
-  try {
-    client = hostClient(h, timeoutMs);
-    const infos = (await client.call('supervisor.getAllProcessInfo', [])) as unknown as ProcessInfo[];
-    return { host: h, infos, failure: null };
-  } catch (err) {
-    const failure = classifyHostError(err) ?? {
-      reason: err instanceof RpcFault ? err.faultString : err instanceof Error ? err.message : String(err),
-      exit: LSB.GENERIC,
-    };
-    return { host: h, infos: [], failure };
-  } finally {
-    client?.close();
-  }
-}
 
 /** Processes of one host that `names` select, plus the error lines for names that match nothing. */
 function selectInfos(all: ProcessInfo[], names: string[]): { matching: ProcessInfo[]; errors: string[] } {

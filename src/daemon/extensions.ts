@@ -1,15 +1,62 @@
-// The one place that decides which optional subsystems (event listeners, web UI, JSON
-// API, ...) plug into the daemon. Each subsystem registers through Daemon.use().
-import type { Daemon } from './daemon.js';
-import { webExtension } from '../web/extension.js';
-import { monitorsExtension } from '../supervisor/monitors.js';
+// The one place that decides which optional subsystems plug into the daemon, and how:
+// each subsystem exports its parts (a group class, routes, a monitor) and knows nothing of
+// the daemon; the glue that hands them the live core lives here, at the top layer.
+import type { Daemon, DaemonExtension } from './daemon.js';
+import { ProcessGroup } from '../process/group.js';
+import { EventListenerPool } from '../pools/pool.js';
+import { FastCGIProcessGroup } from '../pools/fcgi.js';
+import { attachMonitors } from '../supervisor/monitors.js';
+import { supervisorNamespace } from '../rpc/supervisor-ns.js';
+import { CsrfGuard } from '../http/csrf.js';
+import { apiRoute } from '../http/api.js';
+import { webRoute } from '../web/pages.js';
+import { fleetRoutes } from '../web/fleet.js';
 import { stateFileExtension } from './statefile.js';
-import { eventsExtension } from '../pools/extension.js';
 
-export function installExtensions(_daemon: Daemon): void {
-  // Subsystems register here as they land.
-  _daemon.use(webExtension());
-  _daemon.use(monitorsExtension()); // healthcheck, memory_limit
-  _daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
-  _daemon.use(eventsExtension(_daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
+export function installExtensions(daemon: Daemon): void {
+  daemon.use(webExtension());
+  daemon.use(monitorsExtension()); // healthcheck, memory_limit
+  daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
+  daemon.use(groupTypesExtension(daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
+}
+
+/** The group class is picked by the kind of section the config came from. */
+export function groupTypesExtension(daemon: Daemon): DaemonExtension {
+  return {
+    groupFactory: (config, host) => {
+      switch (config.kind) {
+        case 'eventlistener':
+          return new EventListenerPool(config, host, { identifier: () => daemon.config.supervisord.identifier });
+        case 'fcgi':
+          return new FastCGIProcessGroup(config, host);
+        default:
+          return new ProcessGroup(config, host);
+      }
+    },
+  };
+}
+
+/** memoryIntervalMs: memory_limit sampling period (5 s). */
+export function monitorsExtension(opts: { memoryIntervalMs?: number } = {}): DaemonExtension {
+  const memoryIntervalMs = opts.memoryIntervalMs ?? 5000;
+  return { attach: ({ supervisor, bus, logger }) => attachMonitors(supervisor, bus, logger, memoryIntervalMs) };
+}
+
+/** The web UI, the JSON API and the fleet view, rebuilt per core run so they see the live core. */
+export function webExtension(): DaemonExtension {
+  // One token per daemon process, not per core run: pages stay valid across restarts.
+  const csrf = new CsrfGuard();
+  return {
+    routes: ({ daemon, supervisor, bus, logger }) => {
+      const ns = supervisorNamespace(supervisor, daemon.control());
+      const identification = (): string => daemon.config.supervisord.identifier;
+      const fleet = fleetRoutes({ configFile: daemon.config.configFile, csrf, logger, identification });
+      return [
+        // Fleet view (docs/fleet.md) first: apiRoute and webRoute own /api/* and /assets/*.
+        ...fleet.routes,
+        apiRoute({ ns, sup: supervisor, bus, csrf, logger }),
+        webRoute({ token: csrf.token, identification, fleet: fleet.hasFleet }),
+      ];
+    },
+  };
 }

@@ -7,8 +7,8 @@
 // polled (getAllProcessInfo every POLL_MS) only while someone watches the stream.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FleetHost } from '../config/fleet.js';
-import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient } from '../ctl/fleet.js';
-import type { ProcessInfo } from '../ctl/controller.js';
+import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient } from '../fleet/client.js';
+import type { ProcessInfo } from '../rpc/process-info.js';
 import { Faults, RpcFault } from '../errors/faults.js';
 import type { Logger } from '../process/host.js';
 import type { Route } from './server.js';

@@ -1,4 +1,4 @@
-// Wires health checks and memory_limit (extensions, issue #9) into the daemon: one
+// Health checks and memory_limit (extensions, issue #9) for one run of the core: one
 // HealthMonitor per process with a `healthcheck`, one memory sampler for every process
 // with a `memory_limit`. Both follow PROCESS_STATE events on the bus, so processes added
 // later (reread, addProcessGroup) are covered too. Neither does anything for a config that
@@ -9,13 +9,7 @@ import type { Subprocess } from '../process/subprocess.js';
 import { STOPPED_STATES } from '../events/states.js';
 import { HealthMonitor, setHealth } from '../process/health.js';
 import { MemoryWatch, treeRss } from '../process/memory.js';
-import type { DaemonExtension } from '../daemon/daemon.js';
 import type { Supervisor } from './supervisor.js';
-
-export interface MonitorsOptions {
-  /** memory_limit sampling period (5 s). */
-  memoryIntervalMs?: number;
-}
 
 /**
  * Restart a process for a reason (unhealthy, over its memory limit): log why, stop it,
@@ -37,16 +31,8 @@ export function restartProcess(sup: Supervisor, logger: Logger, p: Subprocess, r
   p.stop();
 }
 
-export function monitorsExtension(opts: MonitorsOptions = {}): DaemonExtension {
-  const memoryIntervalMs = opts.memoryIntervalMs ?? 5000;
-  return {
-    attach({ supervisor: sup, bus, logger }) {
-      return attachMonitors(sup, bus, logger, memoryIntervalMs);
-    },
-  };
-}
-
-function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, memoryIntervalMs: number): () => void {
+/** Follows the bus for the life of one core run; returns the detach function. */
+export function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, memoryIntervalMs: number): () => void {
   const health = new Map<Subprocess, HealthMonitor>();
   const memory = new Map<Subprocess, MemoryWatch>();
   const restarting = new WeakSet<Subprocess>();

@@ -178,7 +178,7 @@ test('healthcheck: exec runs with the program environment and directory, without
 
 test('healthcheck: PROCESS_HEALTH_HEALTHY / _UNHEALTHY on the bus (in-process daemon); EVENT subscribers do not get them', async () => {
   const { Daemon } = await import('../../src/daemon/daemon.js');
-  const { monitorsExtension } = await import('../../src/supervisor/monitors.js');
+  const { monitorsExtension } = await import('../../src/daemon/extensions.js');
   const { eventName, eventPayload, matchesSubscription } = await import('../../src/events/types.js');
   const t = new TestDaemon({
     programs:
