@@ -3,8 +3,8 @@
 
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import { pyRepr } from './expand.js';
 import type { AutoRestart, LogLevelName } from './types.js';
+import { pyRepr } from '../errors/pyrepr.js';
 
 export class DatatypeError extends Error {
   override name = 'DatatypeError';

@@ -3,25 +3,10 @@
 // printf-style formatting that a mapping argument can reach, with Python's
 // error texts, because those texts end up in users' terminals.
 
+import { pyRepr } from '../errors/pyrepr.js';
+
 export type ExpansionValue = string | number;
 export type Expansions = Record<string, ExpansionValue>;
-
-/** Python's repr() of a str: single quotes unless the text holds ' and no ". */
-export function pyRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const code = ch.codePointAt(0) as number;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += '\\x' + code.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + quote;
-}
 
 export class ExpandError extends Error {
   override name = 'ExpandError';

@@ -17,6 +17,7 @@ import { processesFromSection, sectionSuffixName } from './programs.js';
 import { Section, type LoadContext } from './section.js';
 import type { ConfigError, GroupConfig, SocketConfig } from './types.js';
 import { EVENT_TYPE_NAMES } from '../events/types.js';
+import { byPriority } from '../events/names.js';
 
 /** Supervisor's EventTypes (abstract parents included) plus our PROCESS_HEALTH_*: what `events=` may name. */
 export const EVENT_TYPES: readonly string[] = EVENT_TYPE_NAMES;
@@ -72,7 +73,7 @@ export function groupsFromParser(ctx: LoadContext): GroupConfig[] {
 
   for (const g of groups) rejectDuplicateNames(ctx, g);
   // Python's stable sort with Config.__lt__: priority, then name by code point.
-  groups.sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  groups.sort(byPriority);
   return groups;
 }
 

@@ -3,7 +3,7 @@
 // file and line it came from so that errors can point at it.
 
 import { ConfigError } from './types.js';
-import { pyRepr } from './expand.js';
+import { pyRepr } from '../errors/pyrepr.js';
 
 export interface IniEntry {
   value: string;

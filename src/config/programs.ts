@@ -21,6 +21,7 @@ import type { Expansions } from './expand.js';
 import { parseExtensions, EXTENSION_KEYS } from './extensions.js';
 import { RAW, Section, type LoadContext } from './section.js';
 import type { ChildLogConfig, LogfileSetting, ProcessConfig } from './types.js';
+import { byPriority } from '../events/names.js';
 
 const CHANNEL_KEYS = [
   'logfile',
@@ -182,7 +183,7 @@ export function processesFromSection(ctx: LoadContext, sectionName: string, grou
       source: { file: sec.file, section: sectionName, ...(sectionLine !== undefined ? { line: sectionLine } : {}) },
     });
   }
-  processes.sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  processes.sort(byPriority);
   return processes;
 }
 

@@ -3,10 +3,11 @@
 // one-line ConfigError that names file, line, section, key and value.
 
 import { DatatypeError } from './datatypes.js';
-import { ExpandError, expand, pyRepr, type Expansions } from './expand.js';
+import { ExpandError, expand, type Expansions } from './expand.js';
 import type { IniEntry, IniParser } from './ini.js';
 import type { SystemInfo } from './system.js';
 import { ConfigError } from './types.js';
+import { pyRepr } from '../errors/pyrepr.js';
 
 export interface LoadContext {
   parser: IniParser;

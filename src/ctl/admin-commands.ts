@@ -5,7 +5,7 @@ import { Faults, RpcFault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
 import { LSB, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
 import { helpListing, helpTexts } from './help.js';
-import { makeNamespec } from './process-commands.js';
+import { namespecOf } from '../events/names.js';
 import { PyEOFError } from './pyerrors.js';
 
 function help(ctl: Controller, name: string): void {
@@ -56,7 +56,7 @@ const avail: Command = {
       return;
     }
     for (const c of infos) {
-      const name = makeNamespec(c.group, c.name).padEnd(32);
+      const name = namespecOf(c.group, c.name).padEnd(32);
       ctl.output(`${name} ${(c.inuse ? 'in use' : 'avail').padEnd(9)} ${(c.autostart ? 'auto' : 'manual').padEnd(9)} ${c.group_prio}:${c.process_prio}`);
     }
   },

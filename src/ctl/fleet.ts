@@ -12,7 +12,8 @@ import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { RpcFault } from '../errors/faults.js';
 import { Controller, LSB, LSBStatus, type ControllerIO, type ProcessInfo } from './controller.js';
-import { formatStatusLines, splitNamespec } from './process-commands.js';
+import { formatStatusLines } from './process-commands.js';
+import { splitNamespec } from '../events/names.js';
 
 const STOPPED_STATES = new Set([0, 100, 200, 1000]);
 /** Run on the local controller even with -H set. */

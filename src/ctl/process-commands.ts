@@ -4,22 +4,11 @@ import { Faults, RpcFault } from '../errors/faults.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { LSB, LSBStatus, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
 import { helpTexts } from './help.js';
+import { namespecOf, splitNamespec } from '../events/names.js';
 
 // Process states that count as "not running" for `status` (states.STOPPED_STATES).
 const STOPPED_STATES = new Set([0, 100, 200, 1000]);
 
-export function makeNamespec(group: string, name: string): string {
-  return group === name ? name : `${group}:${name}`;
-}
-
-/** `group:*` and `group:` name a whole group (process null); `name` alone is name:name. */
-export function splitNamespec(namespec: string): [string, string | null] {
-  const colon = namespec.indexOf(':');
-  if (colon < 0) return [namespec, namespec];
-  const group = namespec.slice(0, colon);
-  const proc = namespec.slice(colon + 1);
-  return [group, proc === '' || proc === '*' ? null : proc];
-}
 
 function codePointLength(s: string): number {
   let n = 0;
@@ -32,7 +21,7 @@ function padPy(s: string, width: number): string {
 }
 
 export function formatStatusLines(infos: readonly ProcessInfo[]): string[] {
-  const namespecs = infos.map((i) => makeNamespec(i.group, i.name));
+  const namespecs = infos.map((i) => namespecOf(i.group, i.name));
   const width = Math.max(30, ...namespecs.map(codePointLength)) + 3;
   return infos.map((info, i) => padPy(namespecs[i] as string, width) + padPy(info.statename, 10) + info.description);
 }
@@ -54,7 +43,7 @@ function faultResult(err: unknown, group: string, name: string | null): ProcessR
 }
 
 function startResult(r: ProcessResult): string {
-  const name = makeNamespec(r.group, r.name);
+  const name = namespecOf(r.group, r.name);
   const messages: Record<number, string> = {
     [Faults.BAD_NAME]: 'no such process',
     [Faults.NO_FILE]: 'no such file',
@@ -70,7 +59,7 @@ function startResult(r: ProcessResult): string {
 }
 
 function signalResult(r: ProcessResult, success = 'signalled'): string {
-  const name = makeNamespec(r.group, r.name);
+  const name = namespecOf(r.group, r.name);
   switch (r.status) {
     case Faults.BAD_NAME: return `${name}: ERROR (no such process)`;
     case Faults.BAD_SIGNAL: return `${name}: ERROR (bad signal name)`;
@@ -82,7 +71,7 @@ function signalResult(r: ProcessResult, success = 'signalled'): string {
 }
 
 function clearResult(r: ProcessResult): string {
-  const name = makeNamespec(r.group, r.name);
+  const name = namespecOf(r.group, r.name);
   switch (r.status) {
     case Faults.BAD_NAME: return `${name}: ERROR (no such process)`;
     case Faults.FAILED: return `${name}: ERROR (failed)`;
@@ -192,7 +181,7 @@ async function fanout(ctl: Controller, names: string[], f: Fanout): Promise<void
       report([faultResult(err, group, proc)]);
       continue;
     }
-    ctl.output(`${makeNamespec(group, proc)}: ${f.success}`);
+    ctl.output(`${namespecOf(group, proc)}: ${f.success}`);
   }
 }
 
@@ -307,7 +296,7 @@ const clear: Command = {
         ctl.setExitStatusFromFault(r.status);
         continue;
       }
-      ctl.output(`${makeNamespec(group, proc ?? 'None')}: cleared`);
+      ctl.output(`${namespecOf(group, proc ?? 'None')}: cleared`);
     }
   },
 };

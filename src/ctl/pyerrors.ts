@@ -4,6 +4,7 @@
 
 import { RpcFault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
+import { pyRepr } from '../errors/pyrepr.js';
 
 const XMLRPC_PY = '/usr/lib/python3/dist-packages/supervisor/xmlrpc.py';
 const SOCKET_PY = '/usr/lib/python3.11/socket.py';
@@ -27,10 +28,6 @@ export function pythonSocketError(errno: string | undefined): { cls: string; tex
   if (info) return { cls: info[1], text: `[Errno ${info[0]}] ${info[2]}` };
   if (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN') return { cls: 'socket.gaierror', text: '[Errno -2] Name or service not known' };
   return { cls: 'OSError', text: errno ?? 'unknown error' };
-}
-
-function pyRepr(s: string): string {
-  return s.includes("'") && !s.includes('"') ? `"${s}"` : `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 const SUPERVISORCTL_PY = '/usr/lib/python3/dist-packages/supervisor/supervisorctl.py';

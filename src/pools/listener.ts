@@ -3,10 +3,10 @@
 // (src/pools/pool.ts) decides what to send; this class interprets what comes back.
 import type { Logger } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
-import { pyrepr } from '../process/command.js';
 import type { SupervisorEvent } from '../events/types.js';
 import { pythonBytesRepr } from '../events/types.js';
 import { ListenerProtocol, type ProtocolOutcome, type ResultVerdict } from './protocol.js';
+import { pyRepr } from '../errors/pyrepr.js';
 
 /** What a listener needs from its pool. */
 export interface ListenerPoolHooks {
@@ -99,7 +99,7 @@ export class EventListener {
     this.dropPending();
     if (!data.length) return;
     // Supervisor formats the raw bytes with %s, which on Python 3 prints their repr.
-    this.logger.debug(`${pyrepr(this.name)} stdout output:\n${pythonBytesRepr(data)}`);
+    this.logger.debug(`${pyRepr(this.name)} stdout output:\n${pythonBytesRepr(data)}`);
     for (const o of this.protocol.feed(data)) this.apply(o);
   }
 

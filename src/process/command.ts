@@ -3,6 +3,7 @@
 // bad command is reported as a spawn error instead of a child that dies at exec.
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { pyRepr } from '../errors/pyrepr.js';
 
 export class CommandError extends Error {
   constructor(
@@ -12,23 +13,6 @@ export class CommandError extends Error {
   ) {
     super(message);
   }
-}
-
-/** Python's repr() of a str, which Supervisor embeds in its spawn error messages. */
-export function pyrepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return quote + out + quote;
 }
 
 /** shlex.split(s) in POSIX mode, without comment handling (Supervisor's use). */
@@ -105,7 +89,7 @@ export function resolveCommand(command: string, pathEnv: string | undefined): Re
   try {
     argv = shlexSplit(command);
   } catch (e) {
-    throw new CommandError(`can't parse command ${pyrepr(command)}: ${(e as Error).message}`, 'NOT_EXECUTABLE');
+    throw new CommandError(`can't parse command ${pyRepr(command)}: ${(e as Error).message}`, 'NOT_EXECUTABLE');
   }
   const program = argv[0];
   if (program === undefined) throw new CommandError('command is empty', 'NOT_EXECUTABLE');
@@ -124,13 +108,13 @@ export function resolveCommand(command: string, pathEnv: string | undefined): Re
       }
     }
   }
-  if (!st) throw new CommandError(`can't find command ${pyrepr(filename)}`, 'NO_FILE');
-  if (st.isDirectory()) throw new CommandError(`command at ${pyrepr(filename)} is a directory`, 'NOT_EXECUTABLE');
-  if ((st.mode & 0o111) === 0) throw new CommandError(`command at ${pyrepr(filename)} is not executable`, 'NOT_EXECUTABLE');
+  if (!st) throw new CommandError(`can't find command ${pyRepr(filename)}`, 'NO_FILE');
+  if (st.isDirectory()) throw new CommandError(`command at ${pyRepr(filename)} is a directory`, 'NOT_EXECUTABLE');
+  if ((st.mode & 0o111) === 0) throw new CommandError(`command at ${pyRepr(filename)} is not executable`, 'NOT_EXECUTABLE');
   try {
     accessSync(filename, constants.X_OK);
   } catch {
-    throw new CommandError(`no permission to run command ${pyrepr(filename)}`, 'NOT_EXECUTABLE');
+    throw new CommandError(`no permission to run command ${pyRepr(filename)}`, 'NOT_EXECUTABLE');
   }
   return { filename, argv };
 }

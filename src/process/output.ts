@@ -4,7 +4,7 @@
 import type { EventBus } from '../events/bus.js';
 import { pythonBytesRepr, type Channel } from '../events/types.js';
 import type { LogSink, Logger } from './host.js';
-import { pyrepr } from './command.js';
+import { pyRepr } from '../errors/pyrepr.js';
 
 const BEGIN = Buffer.from('<!--XSUPERVISOR:BEGIN-->');
 const END = Buffer.from('<!--XSUPERVISOR:END-->');
@@ -132,7 +132,7 @@ export class OutputChannel {
       pid: o.pid(),
       data,
     });
-    o.logger.debug(`${pyrepr(o.processName)} ${o.channel} emitted a comm event`);
+    o.logger.debug(`${pyRepr(o.processName)} ${o.channel} emitted a comm event`);
   }
 
   /**
@@ -152,7 +152,7 @@ export class OutputChannel {
       } catch {
         text = `Undecodable: ${pythonBytesRepr(data)}`;
       }
-      o.logger.debug(`${pyrepr(o.processName)} ${o.channel} output:\n${text}`);
+      o.logger.debug(`${pyRepr(o.processName)} ${o.channel} output:\n${text}`);
     }
     if (o.eventsEnabled) {
       o.bus.emit({

@@ -6,6 +6,7 @@ import type { ProcessExtensions } from '../config/types.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Subprocess } from '../process/subprocess.js';
 import { STOPPED_STATES } from '../events/states.js';
+import { compareNames } from '../events/names.js';
 
 type Dependency = ProcessExtensions['dependsOn'][number];
 
@@ -158,7 +159,7 @@ export class DependencyCoordinator {
    * otherwise the highest priority number first, as Supervisor does.
    */
   stopOrder(groups: ProcessGroup[]): ProcessGroup[] {
-    const byPriority = [...groups].sort((a, b) => b.config.priority - a.config.priority || (a.name < b.name ? 1 : -1));
+    const byPriority = [...groups].sort((a, b) => b.config.priority - a.config.priority || compareNames(b.name, a.name));
     const dependsOnGroup = new Map<ProcessGroup, Set<ProcessGroup>>();
     for (const g of groups) {
       const set = new Set<ProcessGroup>();

@@ -8,6 +8,7 @@ import type { Logger, ProcessHost } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
 import type { SupervisorStateName } from '../events/states.js';
 import { DependencyCoordinator } from './depends.js';
+import { compareNames, splitNamespec } from '../events/names.js';
 
 export interface GroupDiff {
   added: GroupConfig[];
@@ -54,7 +55,7 @@ export class Supervisor {
   /** Groups in start order: priority, then name (Supervisor sorts group configs this way). */
   sortedGroups(): ProcessGroup[] {
     return [...this.groups.values()].sort(
-      (a, b) => a.config.priority - b.config.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+      (a, b) => a.config.priority - b.config.priority || compareNames(a.name, b.name),
     );
   }
 
@@ -106,9 +107,8 @@ export class Supervisor {
 
   /** `group:process`, or `name` for a program whose group has its own name. */
   findProcess(namespec: string): Subprocess | undefined {
-    const colon = namespec.indexOf(':');
-    const group = this.groups.get(colon < 0 ? namespec : namespec.slice(0, colon));
-    return group?.get(colon < 0 ? namespec : namespec.slice(colon + 1));
+    const [group, name] = splitNamespec(namespec);
+    return name === null ? undefined : this.groups.get(group)?.get(name);
   }
 
   /**

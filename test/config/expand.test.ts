@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expand, ExpandError, pyRepr } from '../../src/config/expand.js';
+import { expand, ExpandError } from '../../src/config/expand.js';
+import { pyRepr } from '../../src/errors/pyrepr.js';
 
 test('named expansions and %%', () => {
   assert.equal(expand('%(a)s-%(n)d %%', { a: 'x', n: 3 }, 'k'), 'x-3 %');

@@ -1,23 +1,6 @@
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { test } from 'node:test';
-import { loadConfig } from '../../src/config/load.js';
-import type { Config, ProcessConfig } from '../../src/config/types.js';
-import { configError, testSystem, writeFiles } from './helpers.js';
-
-function load(text: string): Config & { dir: string } {
-  const dir = writeFiles({ 'supervisord.conf': text });
-  return { ...loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir })), dir };
-}
-function loadError(text: string): string {
-  const dir = writeFiles({ 'supervisord.conf': text });
-  const e = configError(() => loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir })));
-  return e.message.split(dir).join('DIR');
-}
-function proc(cfg: Config, name: string): ProcessConfig {
-  for (const g of cfg.groups) for (const p of g.processes) if (p.name === name) return p;
-  throw new Error(`no process ${name}`);
-}
+import { load, loadError, proc } from './helpers.js';
 
 test('extension defaults keep Supervisor behaviour', () => {
   const cfg = load('[supervisord]\n[program:a]\ncommand=c\n');

@@ -2,33 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import type { Config, GroupConfig, ProcessConfig } from '../../src/config/types.js';
-import { configError, testSystem, writeFiles } from './helpers.js';
-
-function load(text: string, extra: Record<string, string> = {}): Config & { dir: string } {
-  const dir = writeFiles({ 'supervisord.conf': text, ...extra });
-  const cfg = loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir }));
-  return { ...cfg, dir };
-}
-
-function loadError(text: string): string {
-  const dir = writeFiles({ 'supervisord.conf': text });
-  return configError(() => loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir }))).message.replace(
-    dir,
-    'DIR',
-  );
-}
-
-function proc(cfg: Config, name: string): ProcessConfig {
-  for (const g of cfg.groups) for (const p of g.processes) if (p.name === name) return p;
-  throw new Error(`no process ${name}`);
-}
-
-function group(cfg: Config, name: string): GroupConfig {
-  const g = cfg.groups.find((x) => x.name === name);
-  if (!g) throw new Error(`no group ${name}`);
-  return g;
-}
+import { configError, group, load, loadError, proc, testSystem } from './helpers.js';
 
 test('[supervisord] defaults', () => {
   const cfg = load('[supervisord]\n');

@@ -2,28 +2,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { findConfigFile, loadConfig, loadCtlConfig } from '../../src/config/load.js';
-import type { Config, GroupConfig, ProcessConfig } from '../../src/config/types.js';
-import { configError, testSystem, writeFiles } from './helpers.js';
-
-function loadIn(files: Record<string, string>): Config & { dir: string } {
-  const dir = writeFiles(files);
-  return { ...loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir })), dir };
-}
-const load = (text: string): Config & { dir: string } => loadIn({ 'supervisord.conf': text });
-function loadError(text: string): string {
-  const dir = writeFiles({ 'supervisord.conf': text });
-  const e = configError(() => loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir })));
-  return e.message.split(dir).join('DIR');
-}
-function proc(cfg: Config, name: string): ProcessConfig {
-  for (const g of cfg.groups) for (const p of g.processes) if (p.name === name) return p;
-  throw new Error(`no process ${name}`);
-}
-function group(cfg: Config, name: string): GroupConfig {
-  const g = cfg.groups.find((x) => x.name === name);
-  if (!g) throw new Error(`no group ${name}`);
-  return g;
-}
+import { configError, group, load, loadError, loadIn, proc, testSystem, writeFiles } from './helpers.js';
 
 test('[include] globs relative to the main file, sorted, with infos and section files', () => {
   const cfg = loadIn({

@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { XmlRpcClient } from '../../src/rpc/client.js';
 import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
+import { waitFor } from './wait.js';
+
+export { waitFor };
 
 export const REPO = resolve(fileURLToPath(import.meta.url), '../../../..');
 export const OUR_SUPERVISORD = join(REPO, 'bin/supervisord');
@@ -31,26 +34,6 @@ export function freePort(): Promise<number> {
       s.close(() => res(port));
     });
   });
-}
-
-export async function waitFor<T>(
-  what: string,
-  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export interface DaemonOptions {

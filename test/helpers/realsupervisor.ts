@@ -8,6 +8,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { XmlRpcClient } from '../../src/rpc/client.js';
+import { waitFor } from './wait.js';
+
+export { waitFor };
 
 export interface SupervisorOptions {
   /** Extra INI text appended to the config ([program:x] sections, ...). */
@@ -48,22 +51,6 @@ export function freePort(): Promise<number> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it returns a non-undefined value or the deadline passes. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
 }
 
 function exited(child: ChildProcess): boolean {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { ChildLog } from '../../src/logging/index.js';
-import { chunkSizes, havePythonSupervisor, patternBytes, readAll, runPython, tempDir, waitFor } from './helpers.js';
+import { chunkSizes, havePythonSupervisor, patternBytes, readAll, runPython, tempDir } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 async function writeChunks(log: ChildLog, data: Buffer, sizes: number[]): Promise<void> {
   let off = 0;
@@ -118,7 +119,7 @@ test('buffered bytes reach the file by themselves, without flush()', async (t) =
   log.write(Buffer.from('hello\n'));
   // The flush timer is 20 ms, but a loaded machine can run it much later than that:
   // the deadline only has to tell "flushed by the timer" from "never flushed".
-  await waitFor(() => fs.statSync(path).size === 6, 5000, 'timed flush');
+  await waitFor('timed flush', () => fs.statSync(path).size === 6, 5000);
 });
 
 test('reopen follows an externally moved file; clear removes only the current file', async (t) => {
@@ -174,18 +175,18 @@ test('a FIFO with a reader receives every byte in order', async (t) => {
   const got: Buffer[] = [];
   reader.stdout.on('data', (b: Buffer) => got.push(b));
   // the reader must have the FIFO open before ChildLog's non-blocking open
-  await waitFor(() => {
+  await waitFor('fifo reader', () => {
     try {
       fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
       return true;
     } catch {
       return false;
     }
-  }, 3000, 'fifo reader');
+  }, 3000);
   const log = new ChildLog({ path: fifo, maxbytes: 10, backups: 1 });
   const data = patternBytes(300_000, 21); // more than a pipe holds: exercises EAGAIN retry
   for (let off = 0; off < data.length; off += 4096) log.write(data.subarray(off, off + 4096));
-  await waitFor(() => Buffer.concat(got).length >= data.length, 5000, 'fifo data');
+  await waitFor('fifo data', () => Buffer.concat(got).length >= data.length, 5000);
   await log.close();
   assert.ok(Buffer.concat(got).equals(data));
 });

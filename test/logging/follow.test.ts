@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { ChildLog, LogError, TRUNCATED_MARKER, followLog } from '../../src/logging/index.js';
-import { chunkSizes, patternBytes, tempDir, waitFor } from './helpers.js';
+import { chunkSizes, patternBytes, tempDir } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
 
 function collector(): { got: Buffer[]; onData: (b: Buffer) => void; all: () => Buffer } {
   const got: Buffer[] = [];
@@ -18,10 +19,10 @@ test('history: the last fromEnd bytes, or the whole file when smaller', async (t
   const c = collector();
   const f = followLog(big, { fromEnd: 1024, pollMs: 10 }, c.onData);
   t.after(() => f.close());
-  await waitFor(() => c.all().length >= 1024, 2000, 'history');
+  await waitFor('history', () => c.all().length >= 1024, 2000);
   assert.ok(c.all().equals(data.subarray(3000 - 1024)));
   fs.appendFileSync(big, 'more');
-  await waitFor(() => c.all().length >= 1028, 2000, 'appended');
+  await waitFor('appended', () => c.all().length >= 1028, 2000);
   assert.equal(c.all().subarray(1024).toString(), 'more');
 
   const small = join(dir, 'small.log');
@@ -29,7 +30,7 @@ test('history: the last fromEnd bytes, or the whole file when smaller', async (t
   const c2 = collector();
   const f2 = followLog(small, { fromEnd: 1024, pollMs: 10 }, c2.onData);
   t.after(() => f2.close());
-  await waitFor(() => c2.all().length >= 4, 2000, 'small history');
+  await waitFor('small history', () => c2.all().length >= 4, 2000);
   assert.equal(c2.all().toString(), 'tiny');
 
   assert.throws(() => followLog(join(dir, 'missing'), { fromEnd: 0 }, () => undefined), (e: unknown) => e instanceof LogError && e.code === 'NO_FILE');
@@ -50,7 +51,7 @@ test('follower sees every byte exactly once while ChildLog rotates', async (t) =
     else if (off % 3 === 0) await new Promise((r) => setImmediate(r));
   }
   await log.close();
-  await waitFor(() => c.all().length >= data.length, 5000, 'all bytes');
+  await waitFor('all bytes', () => c.all().length >= data.length, 5000);
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(c.all().length, data.length);
   assert.ok(c.all().equals(data));
@@ -71,7 +72,7 @@ test('an external rename-rotation is followed without loss (polling path)', asyn
     if (i % 4 === 3) fs.renameSync(path, `${path}.${i}`), fs.writeFileSync(path, '');
     await new Promise((r) => setTimeout(r, i % 2 ? 0 : 8));
   }
-  await waitFor(() => c.all().length >= expected.length, 3000, 'all bytes');
+  await waitFor('all bytes', () => c.all().length >= expected.length, 3000);
   assert.equal(c.all().toString(), expected);
 });
 
@@ -84,16 +85,16 @@ test('truncation sends the marker and restarts at 0; clear() switches to the new
   log.write(Buffer.from('0123456789')); // reaches maxbytes → truncated in place
   log.write(Buffer.from('abc'));
   log.flush();
-  await waitFor(() => c.all().toString().endsWith('abc'), 2000, 'after truncation');
+  await waitFor('after truncation', () => c.all().toString().endsWith('abc'), 2000);
   assert.equal(c.all().toString(), `0123456789${TRUNCATED_MARKER}abc`);
   log.clear();
   log.write(Buffer.from('fresh'));
   log.flush();
-  await waitFor(() => c.all().toString().endsWith('fresh'), 2000, 'after clear');
+  await waitFor('after clear', () => c.all().toString().endsWith('fresh'), 2000);
   assert.equal(c.all().toString(), `0123456789${TRUNCATED_MARKER}abcfresh`);
   await log.close();
 
   fs.writeFileSync(path, 'xy'); // external truncation, same inode
-  await waitFor(() => c.all().toString().endsWith('xy'), 2000, 'external truncation');
+  await waitFor('external truncation', () => c.all().toString().endsWith('xy'), 2000);
   assert.ok(c.all().toString().endsWith(`fresh${TRUNCATED_MARKER}xy`));
 });

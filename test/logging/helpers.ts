@@ -25,14 +25,6 @@ export function runPython(script: string, input: string): string {
   return execFileSync(PYTHON ?? 'python3', ['-c', script], { input, encoding: 'utf8', timeout: 30000 });
 }
 
-export async function waitFor(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Deterministic pseudo-random bytes so failures reproduce. */
 export function patternBytes(n: number, seed = 1): Buffer {
   const b = Buffer.allocUnsafe(n);
