@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { boolean, byteSize, DatatypeError, integer, listOfStrings } from './datatypes.js';
 import type { Expansions } from './expand.js';
+import { parseProbe } from './probe.js';
 import type { Section } from './section.js';
 import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
 
@@ -65,16 +66,6 @@ function dependsOn(v: string): ProcessExtensions['dependsOn'] {
     });
 }
 
-/** exec:CMD, http(s)://..., tcp:HOST:PORT; checked at load so a typo is a config error. */
-function healthcheckSpec(v: string): string {
-  const t = v.trim();
-  if (!t) return '';
-  if (/^exec:\s*\S/.test(t)) return t;
-  if (/^https?:\/\/[^\s/]+/.test(t)) return t;
-  if (/^tcp:(\[[^\]]+\]|[^\s:]+):\d{1,5}$/.test(t)) return t;
-  throw new DatatypeError(`'${t}' is not a health check (use exec:CMD, http://HOST:PORT/PATH or tcp:HOST:PORT)`);
-}
-
 /** INI values lose trailing spaces; a prefix like "web | " keeps them when quoted. */
 function unquote(v: string): string {
   return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
@@ -82,7 +73,6 @@ function unquote(v: string): string {
 
 export function parseExtensions(sec: Section, names: Expansions): ProcessExtensions {
   const c = <T>(key: string, def: string, fn: (v: string) => T): T => sec.conv(key, def, fn, names);
-  const healthcheck = c('healthcheck', '', healthcheckSpec);
   const baseDir = path.dirname(sec.file);
   const envFiles = listOfStrings(sec.str('environment_file', '', names))
     .filter((f) => f !== '')
@@ -95,7 +85,7 @@ export function parseExtensions(sec: Section, names: Expansions): ProcessExtensi
   return {
     dependsOn: c('depends_on', '', dependsOn),
     dependsTimeout: c('depends_timeout', '60', atLeast(0)),
-    healthcheck: healthcheck || null,
+    healthcheck: c('healthcheck', '', (v) => (v.trim() === '' ? null : parseProbe(v))),
     healthcheckInterval: c('healthcheck_interval', '5', atLeast(1)),
     healthcheckTimeout: c('healthcheck_timeout', '2', atLeast(1)),
     healthcheckRetries: c('healthcheck_retries', '3', atLeast(1)),

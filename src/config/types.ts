@@ -3,6 +3,8 @@
 // Supervisor's option names (camelCased) so the manual maps onto the code.
 
 /** A child log target after `AUTO`/`NONE`/`syslog` resolution. */
+import type { ProbeSpec } from './probe.js';
+
 export type LogfileSetting =
   | { kind: 'auto' } // a file in childlogdir, created at spawn time
   | { kind: 'none' }
@@ -64,7 +66,7 @@ export interface ProcessConfig {
 export interface ProcessExtensions {
   dependsOn: { name: string; condition: 'started' | 'healthy' | 'completed' }[];
   dependsTimeout: number;
-  healthcheck: string | null;
+  healthcheck: ProbeSpec | null;
   healthcheckInterval: number;
   healthcheckTimeout: number;
   healthcheckRetries: number;

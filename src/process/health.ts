@@ -9,49 +9,18 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import type { Subprocess } from './subprocess.js';
-import { resolveCommand, shlexSplit } from './command.js';
+import type { ProbeSpec } from '../config/probe.js';
+import { resolveCommand } from './command.js';
 import { lookupPasswd } from './users.js';
 
 export type Health = 'starting' | 'healthy' | 'unhealthy';
 
-export type HealthSpec =
-  | { kind: 'exec'; command: string; argv: string[] }
-  | { kind: 'http'; url: URL }
-  | { kind: 'tcp'; host: string; port: number };
+export type HealthSpec = ProbeSpec;
 
 export interface CheckResult {
   ok: boolean;
   /** One line for logs and event payloads: "exit status 1", "HTTP 503", "ECONNREFUSED", ... */
   detail: string;
-}
-
-/** Parses a `healthcheck` value; throws an Error whose message says what is wrong. */
-export function parseHealthcheck(spec: string): HealthSpec {
-  const s = spec.trim();
-  const lower = s.toLowerCase();
-  if (lower.startsWith('exec:')) {
-    const command = s.slice(5).trim();
-    const argv = shlexSplit(command);
-    if (!argv.length) throw new Error(`healthcheck '${spec}': exec: needs a command`);
-    return { kind: 'exec', command, argv };
-  }
-  if (lower.startsWith('http://') || lower.startsWith('https://')) {
-    let url: URL;
-    try {
-      url = new URL(s);
-    } catch {
-      throw new Error(`healthcheck '${spec}' is not a valid URL`);
-    }
-    return { kind: 'http', url };
-  }
-  if (lower.startsWith('tcp:')) {
-    const rest = s.slice(4).replace(/^\/\//, '');
-    const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(rest);
-    const port = m ? Number(m[3]) : NaN;
-    if (!m || !(port > 0 && port < 65536)) throw new Error(`healthcheck '${spec}': expected tcp:HOST:PORT`);
-    return { kind: 'tcp', host: (m[1] ?? m[2]) as string, port };
-  }
-  throw new Error(`healthcheck '${spec}': expected exec:COMMAND, http://URL, https://URL or tcp:HOST:PORT`);
 }
 
 export interface CheckContext {
@@ -67,7 +36,7 @@ export function runCheck(spec: HealthSpec, ctx: CheckContext): Promise<CheckResu
     case 'exec':
       return execCheck(spec.command, ctx);
     case 'http':
-      return httpCheck(spec.url, ctx.timeoutMs);
+      return httpCheck(new URL(spec.url), ctx.timeoutMs);
     case 'tcp':
       return tcpCheck(spec.host, spec.port, ctx.timeoutMs);
   }
@@ -231,8 +200,6 @@ export interface HealthMonitorOptions {
   onChange(health: 'healthy' | 'unhealthy', detail: string, failures: number): void;
   /** A RUNNING process just became unhealthy and healthcheck_restart is on. */
   onUnhealthy(detail: string, failures: number): void;
-  /** The healthcheck value cannot be parsed (reported once per monitor). */
-  onInvalid(message: string): void;
 }
 
 /**
@@ -248,18 +215,14 @@ export class HealthMonitor {
   /** Bumped on every stop so a check that was in flight is ignored. */
   private generation = 0;
   private failures = 0;
-  private spec: HealthSpec | null = null;
+  /** Read at construction: a reread that changes the check replaces the process and its monitor. */
+  private readonly spec: HealthSpec | null;
 
   constructor(
     readonly process: Subprocess,
     private readonly opts: HealthMonitorOptions,
   ) {
-    try {
-      this.spec = parseHealthcheck(process.config.ext.healthcheck ?? '');
-    } catch (e) {
-      this.spec = null;
-      opts.onInvalid((e as Error).message);
-    }
+    this.spec = process.config.ext.healthcheck;
   }
 
   get running(): boolean {

@@ -60,7 +60,6 @@ export function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, m
       onUnhealthy: (detail, failures) => {
         restartProcess(sup, logger, p, `unhealthy after ${failures} failed health checks (${detail})`, restarting);
       },
-      onInvalid: (message) => logger.error(`health: '${p.name}': ${message}`),
     });
     health.set(p, m);
     return m;

@@ -70,7 +70,7 @@ test('every extension key', () => {
       { name: 'db', condition: 'completed' },
     ],
     dependsTimeout: 30,
-    healthcheck: 'exec:curl -f http://localhost:801/',
+    healthcheck: { kind: 'exec', command: 'curl -f http://localhost:801/', argv: ['curl', '-f', 'http://localhost:801/'] },
     healthcheckInterval: 10,
     healthcheckTimeout: 3,
     healthcheckRetries: 5,
@@ -135,9 +135,13 @@ test('healthcheck: an invalid value is a config error naming the key and line', 
   try {
     const f = join(dir, 's.conf');
     writeFileSync(f, `[supervisord]\nlogfile=${dir}/l\npidfile=${dir}/p\n[program:bad]\ncommand=sleep 1\nhealthcheck=tcp:nowhere\n`);
-    assert.throws(() => loadConfig(f, realSystem()), /'healthcheck'.*\[program:bad\].*line 6.*is not a health check/);
+    assert.throws(() => loadConfig(f, realSystem()), /'healthcheck'.*\[program:bad\].*line 6.*is not tcp:HOST:PORT/);
     writeFileSync(f, `[supervisord]\nlogfile=${dir}/l\npidfile=${dir}/p\n[program:ok]\ncommand=sleep 1\nhealthcheck=exec:true --flag\n`);
-    assert.equal(loadConfig(f, realSystem()).groups[0]!.processes[0]!.ext.healthcheck, 'exec:true --flag');
+    // A port out of range used to load and fail only when the check ran.
+    writeFileSync(f, `[supervisord]\nlogfile=${dir}/l\npidfile=${dir}/p\n[program:bad]\ncommand=sleep 1\nhealthcheck=tcp:h:70000\n`);
+    assert.throws(() => loadConfig(f, realSystem()), /Invalid value 'tcp:h:70000' for 'healthcheck' in section \[program:bad\] \(file: .*, line 6\): 'tcp:h:70000': port 70000 is out of range 1-65535/);
+    writeFileSync(f, `[supervisord]\nlogfile=${dir}/l\npidfile=${dir}/p\n[program:ok]\ncommand=sleep 1\nhealthcheck=exec:true --flag\n`);
+    assert.deepEqual(loadConfig(f, realSystem()).groups[0]!.processes[0]!.ext.healthcheck, { kind: 'exec', command: 'true --flag', argv: ['true', '--flag'] });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

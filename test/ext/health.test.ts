@@ -4,7 +4,8 @@ import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { TestDaemon, waitFor, freePort, hasRealSupervisor, REAL_SUPERVISORCTL, SYSTEM_PYTHON } from '../helpers/daemon.js';
-import { parseHealthcheck, runCheck } from '../../src/process/health.js';
+import { runCheck } from '../../src/process/health.js';
+import { parseProbe as parseHealthcheck } from '../../src/config/probe.js';
 import { readStatSync } from '../../src/process/memory.js';
 
 const count = (log: string, re: RegExp): number => (log.match(re) ?? []).length;
@@ -28,12 +29,11 @@ test('healthcheck: parse exec/http/tcp and reject nonsense', () => {
     command: 'pg_isready -h "my host"',
     argv: ['pg_isready', '-h', 'my host'],
   });
-  const h = parseHealthcheck('http://127.0.0.1:8080/health');
-  assert.equal(h.kind === 'http' && h.url.port, '8080');
+  assert.deepEqual(parseHealthcheck('http://127.0.0.1:8080/health'), { kind: 'http', url: 'http://127.0.0.1:8080/health' });
   assert.deepEqual(parseHealthcheck('tcp:127.0.0.1:5432'), { kind: 'tcp', host: '127.0.0.1', port: 5432 });
   assert.deepEqual(parseHealthcheck('tcp:[::1]:80'), { kind: 'tcp', host: '::1', port: 80 });
-  for (const bad of ['exec:', 'tcp:host', 'tcp:h:99999', 'ftp://x', 'pg_isready']) {
-    assert.throws(() => parseHealthcheck(bad), /healthcheck/, bad);
+  for (const bad of ['exec:', 'exec:"unclosed', 'tcp:host', 'tcp:h:99999', 'tcp:h:70000', 'tcp:h:0', 'ftp://x', 'pg_isready', 'http://']) {
+    assert.throws(() => parseHealthcheck(bad), /exec:CMD|out of range|No closing quotation/, bad);
   }
 });
 
