@@ -2,7 +2,7 @@
 // LSB exit status. Mirrors Supervisor's Controller (cmd.Cmd) so output and exit codes
 // match line for line, including how unexpected errors are reported.
 
-import { Faults, RpcFault } from '../errors/faults.js';
+import { Faults, Fault } from '../errors/faults.js';
 import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import type { CtlOptions } from './options.js';
@@ -97,7 +97,7 @@ export class Controller {
         return false;
       }
     } catch (err) {
-      if (err instanceof RpcFault) {
+      if (err instanceof Fault) {
         if (err.code === Faults.UNKNOWN_METHOD) {
           this.output(
             'Sorry, supervisord responded but did not recognize the supervisor namespace commands that ' +

@@ -20,7 +20,7 @@ import { HttpServers } from '../http/server.js';
 import { logTailRoutes, xmlRpcRoute } from '../http/routes.js';
 import { RpcDispatcher } from '../rpc/dispatch.js';
 import { supervisorNamespace, type DaemonControl } from '../rpc/supervisor-ns.js';
-import { RpcFault } from '../errors/faults.js';
+import { Fault } from '../errors/faults.js';
 import { ensureRlimits } from './limits.js';
 import type { Route } from '../http/server.js';
 
@@ -127,7 +127,7 @@ export class Daemon {
   /** What the supervisor.* namespace needs from the daemon; shared by XML-RPC and the JSON API. */
   control(): DaemonControl {
     const mapLogError = (e: unknown): never => {
-      if (e instanceof LogError) throw new RpcFault(e.code, e.code === 'NO_FILE' ? (e.detail ?? null) : null);
+      if (e instanceof LogError) throw new Fault(e.code, e.code === 'NO_FILE' ? (e.detail ?? null) : null);
       throw e;
     };
     return {
@@ -143,11 +143,11 @@ export class Daemon {
       },
       clearMainLog: () => {
         const p = this.logger.path;
-        if (!p || !existsSync(p)) throw new RpcFault('NO_FILE');
+        if (!p || !existsSync(p)) throw new Fault('NO_FILE');
         try {
           this.logger.clear();
         } catch {
-          throw new RpcFault('FAILED');
+          throw new Fault('FAILED');
         }
         this.logger.info('reopening log file');
       },

@@ -2,7 +2,7 @@
 // supervisor.* namespace methods (the same code XML-RPC runs), so start/stop semantics,
 // waiting and faults are exactly supervisorctl's; this file only maps results to HTTP.
 import type { Method } from '../rpc/supervisor-ns.js';
-import { RpcFault, faultName } from '../errors/faults.js';
+import { Fault, faultName } from '../errors/faults.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { HttpError, type Json } from './json.js';
 
@@ -32,7 +32,7 @@ const FRIENDLY: Record<string, string> = {
   BAD_SIGNAL: 'bad signal',
 };
 
-export function faultToHttp(e: RpcFault, subject?: string): HttpError {
+export function faultToHttp(e: Fault, subject?: string): HttpError {
   const code = faultName(e.code);
   const status = STATUS_BY_FAULT[code] ?? 500;
   const friendly = FRIENDLY[code];
@@ -47,7 +47,7 @@ export async function call(ns: Namespace, method: string, args: XmlRpcValue[], s
   try {
     return await fn(args);
   } catch (e) {
-    if (e instanceof RpcFault) throw faultToHttp(e, subject);
+    if (e instanceof Fault) throw faultToHttp(e, subject);
     throw e;
   }
 }

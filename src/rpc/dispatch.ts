@@ -1,6 +1,6 @@
 // Method dispatch for the XML-RPC endpoint: `namespace.method` lookup, the `system.*`
 // introspection namespace and multicall, with Supervisor's faults for unknown methods.
-import { RpcFault } from '../errors/faults.js';
+import { Fault } from '../errors/faults.js';
 import type { XmlRpcValue } from './xmlrpc.js';
 import type { Method } from './supervisor-ns.js';
 import { SIGNATURES } from './signatures.js';
@@ -47,11 +47,11 @@ export class RpcDispatcher {
   call(methodName: string, params: XmlRpcValue[]): Promise<XmlRpcValue> {
     try {
       const parts = methodName.split('.');
-      if (parts.length !== 2 || parts[1]!.startsWith('_')) throw new RpcFault('UNKNOWN_METHOD');
+      if (parts.length !== 2 || parts[1]!.startsWith('_')) throw new Fault('UNKNOWN_METHOD');
       // Own properties only: `__proto__.toString` must not reach Object.prototype.
       const ns = Object.hasOwn(this.namespaces, parts[0]!) ? this.namespaces[parts[0]!] : undefined;
       const fn = ns && Object.hasOwn(ns, parts[1]!) ? ns[parts[1]!] : undefined;
-      if (!fn) throw new RpcFault('UNKNOWN_METHOD');
+      if (!fn) throw new Fault('UNKNOWN_METHOD');
       return Promise.resolve(fn(params));
     } catch (e) {
       return Promise.reject(e);
@@ -61,38 +61,38 @@ export class RpcDispatcher {
   private systemNamespace(): Record<string, Method> {
     return {
       listMethods: (args) => {
-        if (args.length) throw new RpcFault('INCORRECT_PARAMETERS');
+        if (args.length) throw new Fault('INCORRECT_PARAMETERS');
         return this.listMethods();
       },
       methodHelp: (args) => {
-        if (args.length !== 1) throw new RpcFault('INCORRECT_PARAMETERS');
+        if (args.length !== 1) throw new Fault('INCORRECT_PARAMETERS');
         const name = String(args[0]);
-        if (!this.listMethods().includes(name)) throw new RpcFault('SIGNATURE_UNSUPPORTED');
+        if (!this.listMethods().includes(name)) throw new Fault('SIGNATURE_UNSUPPORTED');
         return HELP[name] ?? `${name}(${(this.signature(name) ?? []).slice(1).join(', ')})`;
       },
       methodSignature: (args) => {
-        if (args.length !== 1) throw new RpcFault('INCORRECT_PARAMETERS');
+        if (args.length !== 1) throw new Fault('INCORRECT_PARAMETERS');
         const name = String(args[0]);
         const sig = this.listMethods().includes(name) ? this.signature(name) : undefined;
-        if (!sig) throw new RpcFault('SIGNATURE_UNSUPPORTED');
+        if (!sig) throw new Fault('SIGNATURE_UNSUPPORTED');
         return sig;
       },
       multicall: async (args) => {
-        if (args.length !== 1 || !Array.isArray(args[0])) throw new RpcFault('INCORRECT_PARAMETERS');
+        if (args.length !== 1 || !Array.isArray(args[0])) throw new Fault('INCORRECT_PARAMETERS');
         const results: XmlRpcValue[] = [];
         // Sequential, like Supervisor: a waiting call holds back the ones after it.
         for (const call of args[0]) {
           try {
             if (call === null || typeof call !== 'object' || Array.isArray(call) || Buffer.isBuffer(call))
-              throw new RpcFault('INCORRECT_PARAMETERS', 'No methodName');
+              throw new Fault('INCORRECT_PARAMETERS', 'No methodName');
             const c = call as Record<string, XmlRpcValue>;
             const name = c.methodName;
-            if (typeof name !== 'string') throw new RpcFault('INCORRECT_PARAMETERS', 'No methodName');
-            if (name === 'system.multicall') throw new RpcFault('INCORRECT_PARAMETERS', 'Recursive system.multicall forbidden');
+            if (typeof name !== 'string') throw new Fault('INCORRECT_PARAMETERS', 'No methodName');
+            if (name === 'system.multicall') throw new Fault('INCORRECT_PARAMETERS', 'Recursive system.multicall forbidden');
             const params = Array.isArray(c.params) ? c.params : [];
             results.push(await this.call(name, params));
           } catch (e) {
-            if (e instanceof RpcFault) results.push({ faultCode: e.code, faultString: e.faultString });
+            if (e instanceof Fault) results.push({ faultCode: e.code, faultString: e.faultString });
             else results.push({ faultCode: 30, faultString: `FAILED: ${(e as Error).message}` });
           }
         }

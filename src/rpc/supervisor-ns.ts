@@ -7,7 +7,7 @@ import { signalNumber } from '../process/signals.js';
 import { ProcessError, type Subprocess } from '../process/subprocess.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import { RpcFault, Faults } from '../errors/faults.js';
+import { Fault, Faults } from '../errors/faults.js';
 import { StructTemplate, cacheableArray, cacheableStruct, type XmlRpcValue } from './xmlrpc.js';
 import { describeProcess } from './describe.js';
 import { arity, bool, int, str, type Args } from './args.js';
@@ -44,11 +44,11 @@ interface ProcessResult {
 }
 
 /** Resolves when `done` says so, re-checked on every state change of the process. */
-function waitForProcess(p: Subprocess, done: () => boolean | RpcFault): Promise<true> {
+function waitForProcess(p: Subprocess, done: () => boolean | Fault): Promise<true> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const r = done();
-      if (r instanceof RpcFault) {
+      if (r instanceof Fault) {
         reject(r);
         return true;
       }
@@ -65,7 +65,7 @@ function waitForProcess(p: Subprocess, done: () => boolean | RpcFault): Promise<
 export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Record<string, Method> {
   /** Every supervisor.* method refuses service once the daemon is stopping (Supervisor's _update). */
   const live = (): void => {
-    if (SupervisorStates[sup.mood] < SupervisorStates.RUNNING) throw new RpcFault('SHUTDOWN_STATE');
+    if (SupervisorStates[sup.mood] < SupervisorStates.RUNNING) throw new Fault('SHUTDOWN_STATE');
   };
 
   const lookup = (name: string): { group: ProcessGroup; process: Subprocess | null } => {
@@ -73,10 +73,10 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     const groupName = colon < 0 ? name : name.slice(0, colon);
     const procName = colon < 0 ? name : name.slice(colon + 1);
     const group = sup.findGroup(groupName);
-    if (!group) throw new RpcFault('BAD_NAME', name);
+    if (!group) throw new Fault('BAD_NAME', name);
     if (procName === '*') return { group, process: null };
     const process = group.get(procName);
-    if (!process) throw new RpcFault('BAD_NAME', name);
+    if (!process) throw new Fault('BAD_NAME', name);
     return { group, process };
   };
 
@@ -151,18 +151,18 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     try {
       resolveCommand(p.config.command, pathEnv);
     } catch (e) {
-      if (e instanceof CommandError) throw new RpcFault(e.fault, e.message);
+      if (e instanceof CommandError) throw new Fault(e.fault, e.message);
       throw e;
     }
-    if (RUNNING_STATES.has(p.state)) throw new RpcFault('ALREADY_STARTED', name);
-    if (p.state === 'UNKNOWN') throw new RpcFault('FAILED', `${name} is in an unknown process state`);
+    if (RUNNING_STATES.has(p.state)) throw new Fault('ALREADY_STARTED', name);
+    if (p.state === 'UNKNOWN') throw new Fault('FAILED', `${name} is in an unknown process state`);
     sup.startProcess(p);
-    if (p.snap.spawnerr) throw new RpcFault('SPAWN_ERROR', name);
+    if (p.snap.spawnerr) throw new Fault('SPAWN_ERROR', name);
     if (!wait || p.state === 'RUNNING') return true;
     return waitForProcess(p, () => {
-      if (p.snap.spawnerr) return new RpcFault('SPAWN_ERROR', name);
+      if (p.snap.spawnerr) return new Fault('SPAWN_ERROR', name);
       if (p.state === 'RUNNING') return true;
-      if (p.state !== 'STARTING') return new RpcFault('ABNORMAL_TERMINATION', name);
+      if (p.state !== 'STARTING') return new Fault('ABNORMAL_TERMINATION', name);
       return false;
     });
   };
@@ -170,7 +170,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
   const stopOne = async (name: string, wait: boolean): Promise<XmlRpcValue> => {
     const { group, process: p } = lookup(name);
     if (!p) return stopGroup(group, wait);
-    if (!RUNNING_STATES.has(p.state)) throw new RpcFault('NOT_RUNNING', name);
+    if (!RUNNING_STATES.has(p.state)) throw new Fault('NOT_RUNNING', name);
     if (p.config.ext.dependsOn.length || sup.dependencies.dependents(p).length) await sup.stopProcess(p);
     else p.stop();
     if (!wait || STOPPED_STATES.has(p.state)) return true;
@@ -181,10 +181,10 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     const { group, process: p } = lookup(name);
     if (!p) return signalGroup(group, sigArg);
     const sig = typeof sigArg === 'number' ? signalNumber(String(sigArg)) : signalNumber(str(sigArg));
-    if (sig === null) throw new RpcFault('BAD_SIGNAL', String(sigArg));
-    if (!SIGNALLABLE_STATES.has(p.state)) throw new RpcFault('NOT_RUNNING', name);
+    if (sig === null) throw new Fault('BAD_SIGNAL', String(sigArg));
+    if (!SIGNALLABLE_STATES.has(p.state)) throw new Fault('NOT_RUNNING', name);
     const msg = p.signal(sig);
-    if (msg !== null) throw new RpcFault('FAILED', msg);
+    if (msg !== null) throw new Fault('FAILED', msg);
     return true;
   };
 
@@ -201,7 +201,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     const pending: Promise<void>[] = [];
     const record = (g: ProcessGroup, p: Subprocess, err: unknown): void => {
       if (err === null) results.push({ name: p.name, group: g.name, status: Faults.SUCCESS, description: 'OK' });
-      else if (err instanceof RpcFault)
+      else if (err instanceof Fault)
         results.push({ name: p.name, group: g.name, status: err.code, description: err.faultString });
       else throw err;
     };
@@ -243,7 +243,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
 
   const groupByName = (name: string): ProcessGroup => {
     const g = sup.findGroup(name);
-    if (!g) throw new RpcFault('BAD_NAME', name);
+    if (!g) throw new Fault('BAD_NAME', name);
     return g;
   };
 
@@ -251,7 +251,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     arity(args, 3);
     live();
     const { process: p } = lookup(str(args[0]));
-    if (!p) throw new RpcFault('BAD_NAME', str(args[0]));
+    if (!p) throw new Fault('BAD_NAME', str(args[0]));
     p.flushLogs();
     const path = channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
     return daemon.readChildLog(path, int(args[1]), int(args[2]));
@@ -260,7 +260,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     arity(args, 3);
     live();
     const { process: p } = lookup(str(args[0]));
-    if (!p) throw new RpcFault('BAD_NAME', str(args[0]));
+    if (!p) throw new Fault('BAD_NAME', str(args[0]));
     p.flushLogs();
     const path = channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
     if (!path || !daemon.fileExists(path)) return ['', 0, false];
@@ -271,11 +271,11 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
     live();
     const name = str(args[0]);
     const { process: p } = lookup(name);
-    if (!p) throw new RpcFault('BAD_NAME', name);
+    if (!p) throw new Fault('BAD_NAME', name);
     try {
       p.clearLogs();
     } catch {
-      throw new RpcFault('FAILED', name);
+      throw new Fault('FAILED', name);
     }
     return true;
   };
@@ -328,7 +328,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       try {
         next = daemon.rereadConfig();
       } catch (e) {
-        throw new RpcFault('CANT_REREAD', (e as Error).message);
+        throw new Fault('CANT_REREAD', (e as Error).message);
       }
       const d = sup.diff(next);
       sup.config = next;
@@ -342,8 +342,8 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       const arg = args[0];
       const name = typeof arg === 'number' ? String(arg) : typeof arg === 'boolean' ? (arg ? 'True' : 'False') : str(arg);
       const gc = typeof arg === 'string' ? sup.config.groups.find((g) => g.name === name) : undefined;
-      if (!gc) throw new RpcFault('BAD_NAME', name);
-      if (!sup.addGroup(gc)) throw new RpcFault('ALREADY_ADDED', name);
+      if (!gc) throw new Fault('BAD_NAME', name);
+      if (!sup.addGroup(gc)) throw new Fault('ALREADY_ADDED', name);
       sup.autostart();
       return true;
     },
@@ -351,8 +351,8 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       arity(args, 1);
       live();
       const name = str(args[0]);
-      if (!sup.findGroup(name)) throw new RpcFault('BAD_NAME', name);
-      if (!(await sup.removeGroup(name))) throw new RpcFault('STILL_RUNNING', name);
+      if (!sup.findGroup(name)) throw new Fault('BAD_NAME', name);
+      if (!(await sup.removeGroup(name))) throw new Fault('STILL_RUNNING', name);
       return true;
     },
     getProcessInfo: (args) => {
@@ -360,7 +360,7 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       live();
       const name = str(args[0]);
       const { group, process } = lookup(name);
-      if (!process) throw new RpcFault('BAD_NAME', name);
+      if (!process) throw new Fault('BAD_NAME', name);
       return info(group, process);
     },
     getAllProcessInfo: (args) => {
@@ -447,13 +447,13 @@ export function supervisorNamespace(sup: Supervisor, daemon: DaemonControl): Rec
       live();
       const name = str(args[0]);
       const chars = args[1];
-      if (typeof chars !== 'string' && !Buffer.isBuffer(chars)) throw new RpcFault('INCORRECT_PARAMETERS', String(chars));
+      if (typeof chars !== 'string' && !Buffer.isBuffer(chars)) throw new Fault('INCORRECT_PARAMETERS', String(chars));
       const { process: p } = lookup(name);
-      if (!p) throw new RpcFault('BAD_NAME', name);
+      if (!p) throw new Fault('BAD_NAME', name);
       try {
         p.write(Buffer.isBuffer(chars) ? chars : Buffer.from(chars, 'utf8'));
       } catch (e) {
-        if (e instanceof ProcessError) throw new RpcFault(e.code === 'NOT_RUNNING' ? 'NOT_RUNNING' : 'NO_FILE', name);
+        if (e instanceof ProcessError) throw new Fault(e.code === 'NOT_RUNNING' ? 'NOT_RUNNING' : 'NO_FILE', name);
         throw e;
       }
       return true;
