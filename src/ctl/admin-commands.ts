@@ -3,7 +3,8 @@
 
 import { Faults, Fault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
-import { LSB, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
+import { LSB, type Command, type Controller } from './controller.js';
+import type { ProcessInfo, ProcessResult } from '../control/types.js';
 import { helpListing, helpTexts } from './help.js';
 import { namespecOf } from '../events/names.js';
 import { PyEOFError } from './pyerrors.js';

@@ -11,7 +11,8 @@ import type { XmlRpcClient } from '../rpc/client.js';
 import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient, type HostFailure } from '../fleet/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { Fault } from '../errors/faults.js';
-import { Controller, LSB, LSBStatus, type ControllerIO, type ProcessInfo } from './controller.js';
+import { Controller, LSB, LSBStatus, type ControllerIO } from './controller.js';
+import type { ProcessInfo } from '../control/types.js';
 import { formatStatusLines } from './process-commands.js';
 import { splitNamespec } from '../events/names.js';
 

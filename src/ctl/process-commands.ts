@@ -2,7 +2,8 @@
 
 import { Faults, Fault } from '../errors/faults.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
-import { LSB, LSBStatus, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
+import { LSB, LSBStatus, type Command, type Controller } from './controller.js';
+import type { ProcessInfo, ProcessResult } from '../control/types.js';
 import { helpTexts } from './help.js';
 import { namespecOf, splitNamespec } from '../events/names.js';
 

@@ -5,7 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { Faults, Fault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
-import { LSB, type Command, type Controller, type ProcessInfo } from './controller.js';
+import { LSB, type Command, type Controller } from './controller.js';
+import type { ProcessInfo } from '../control/types.js';
 import { helpTexts } from './help.js';
 import { pythonSocketError } from './pyerrors.js';
 

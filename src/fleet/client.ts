@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { hostPassword, type FleetHost } from '../config/fleet.js';
 import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
 import { Fault } from '../errors/faults.js';
-import type { ProcessInfo } from '../rpc/process-info.js';
+import type { ProcessInfo } from '../control/types.js';
 import { LSB } from '../errors/lsb.js';
 
 export const FLEET_PARALLEL = 8;

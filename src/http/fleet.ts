@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FleetHost } from '../config/fleet.js';
 import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient } from '../fleet/client.js';
-import type { ProcessInfo } from '../rpc/process-info.js';
+import type { ProcessInfo } from '../control/types.js';
 import { Faults, Fault } from '../errors/faults.js';
 import type { Logger } from '../process/host.js';
 import type { Route } from './server.js';
