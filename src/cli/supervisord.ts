@@ -7,7 +7,7 @@ import { findConfigFile } from '../config/load.js';
 import { realSystem } from '../config/system.js';
 import { byteSize, integer, loggingLevel, octal } from '../config/datatypes.js';
 import { Daemon, type ConfigOverrides } from '../daemon/daemon.js';
-import { SUPERVISOR_VERSION } from '../rpc/supervisor-ns.js';
+import { SUPERVISOR_VERSION } from '../control/types.js';
 import { installExtensions } from '../daemon/extensions.js';
 import { startReaper, trackNodeChildren } from '../daemon/reaper.js';
 import { lookupPasswd } from '../process/users.js';

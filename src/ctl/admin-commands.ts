@@ -1,9 +1,10 @@
 // Actions on the daemon and its configuration: avail, reread, add, remove, update,
 // shutdown, reload, version, open; plus help and the ways out of the shell.
 
-import { Faults, RpcFault } from '../errors/faults.js';
+import { Faults, Fault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
-import { LSB, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
+import { LSB, type Command, type Controller } from './controller.js';
+import type { ProcessInfo, ProcessResult } from '../control/types.js';
 import { helpListing, helpTexts } from './help.js';
 import { namespecOf } from '../events/names.js';
 import { PyEOFError } from './pyerrors.js';
@@ -21,8 +22,8 @@ function noArgs(ctl: Controller, name: string, arg: string): boolean {
   return false;
 }
 
-function isFault(err: unknown, code: number): err is RpcFault {
-  return err instanceof RpcFault && err.code === code;
+function isFault(err: unknown, code: number): err is Fault {
+  return err instanceof Fault && err.code === code;
 }
 
 async function confirm(ctl: Controller, question: string, where: 'shutdown' | 'reload'): Promise<boolean> {
@@ -187,7 +188,7 @@ const shutdown: Command = {
         ctl.output('ERROR: already shutting down');
         return;
       }
-      if (err instanceof RpcFault) {
+      if (err instanceof Fault) {
         ctl.exitStatus = LSB.GENERIC;
         throw err;
       }
@@ -210,7 +211,7 @@ const reload: Command = {
     try {
       await ctl.rpc('restart');
     } catch (err) {
-      if (err instanceof RpcFault) ctl.exitStatus = LSB.GENERIC;
+      if (err instanceof Fault) ctl.exitStatus = LSB.GENERIC;
       if (!isFault(err, Faults.SHUTDOWN_STATE)) throw err;
       ctl.output('ERROR: already shutting down');
       return;

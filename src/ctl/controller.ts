@@ -2,19 +2,17 @@
 // LSB exit status. Mirrors Supervisor's Controller (cmd.Cmd) so output and exit codes
 // match line for line, including how unexpected errors are reported.
 
-import { Faults, RpcFault } from '../errors/faults.js';
+import { Faults, Fault } from '../errors/faults.js';
 import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import type { CtlOptions } from './options.js';
 import { PyEOFError, pythonErrorLine } from './pyerrors.js';
 import { LSB, LSBStatus } from '../errors/lsb.js';
+import { API_VERSION, type ProcessInfo } from '../control/types.js';
 
 export { LSB, LSBStatus };
 
 const DEAD_PROGRAM_FAULTS: readonly number[] = [Faults.SPAWN_ERROR, Faults.ABNORMAL_TERMINATION, Faults.NOT_RUNNING];
-
-/** The API version this supervisorctl speaks (rpcinterface.API_VERSION). */
-const API_VERSION = '3.0';
 
 /** Reads one line from the user; null on end of input. */
 export type LineReader = (prompt: string, options?: { secret?: boolean }) => Promise<string | null>;
@@ -97,7 +95,7 @@ export class Controller {
         return false;
       }
     } catch (err) {
-      if (err instanceof RpcFault) {
+      if (err instanceof Fault) {
         if (err.code === Faults.UNKNOWN_METHOD) {
           this.output(
             'Sorry, supervisord responded but did not recognize the supervisor namespace commands that ' +
@@ -182,15 +180,4 @@ export class Controller {
       return false;
     }
   }
-}
-
-import type { ProcessInfo } from '../rpc/process-info.js';
-export type { ProcessInfo };
-
-/** Result struct of the multi-process calls (startAllProcesses, stopProcessGroup, ...). */
-export interface ProcessResult {
-  name: string;
-  group: string;
-  status: number;
-  description: string;
 }

@@ -10,8 +10,9 @@ import { realSystem } from '../config/load.js';
 import type { XmlRpcClient } from '../rpc/client.js';
 import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient, type HostFailure } from '../fleet/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
-import { RpcFault } from '../errors/faults.js';
-import { Controller, LSB, LSBStatus, type ControllerIO, type ProcessInfo } from './controller.js';
+import { Fault } from '../errors/faults.js';
+import { Controller, LSB, LSBStatus, type ControllerIO } from './controller.js';
+import type { ProcessInfo } from '../control/types.js';
 import { formatStatusLines } from './process-commands.js';
 import { splitNamespec } from '../events/names.js';
 
@@ -69,7 +70,7 @@ class HostController extends Controller {
       if (!this.failure) this.answered++;
       return v;
     } catch (err) {
-      if (err instanceof RpcFault && !this.failure) this.answered++;
+      if (err instanceof Fault && !this.failure) this.answered++;
       this.failure ??= classifyHostError(err);
       throw err;
     }

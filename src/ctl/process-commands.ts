@@ -1,8 +1,9 @@
 // Actions on processes: status, pid, start, stop, restart, signal, clear.
 
-import { Faults, RpcFault } from '../errors/faults.js';
+import { Faults, Fault } from '../errors/faults.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
-import { LSB, LSBStatus, type Command, type Controller, type ProcessInfo, type ProcessResult } from './controller.js';
+import { LSB, LSBStatus, type Command, type Controller } from './controller.js';
+import type { ProcessInfo, ProcessResult } from '../control/types.js';
 import { helpTexts } from './help.js';
 import { namespecOf, splitNamespec } from '../events/names.js';
 
@@ -37,7 +38,7 @@ function words(arg: string): string[] {
 const results = (v: XmlRpcValue): ProcessResult[] => v as unknown as ProcessResult[];
 
 function faultResult(err: unknown, group: string, name: string | null): ProcessResult {
-  if (!(err instanceof RpcFault)) throw err;
+  if (!(err instanceof Fault)) throw err;
   // Python formats a missing process name as 'None' (e.g. `grp:None`).
   return { status: err.code, group, name: name ?? 'None', description: err.faultString };
 }
@@ -121,7 +122,7 @@ const pid: Command = {
           info = (await ctl.rpc('getProcessInfo', name)) as unknown as ProcessInfo;
         } catch (err) {
           ctl.exitStatus = LSB.GENERIC;
-          if (err instanceof RpcFault && err.code === Faults.BAD_NAME) {
+          if (err instanceof Fault && err.code === Faults.BAD_NAME) {
             ctl.output(`No such process ${name}`);
             continue;
           }
@@ -165,7 +166,7 @@ async function fanout(ctl: Controller, names: string[], f: Fanout): Promise<void
       try {
         report(results(await f.group(ctl, group)));
       } catch (err) {
-        if (!(err instanceof RpcFault)) throw err;
+        if (!(err instanceof Fault)) throw err;
         if (err.code !== Faults.BAD_NAME) {
           ctl.exitStatus = LSB.GENERIC;
           throw err;

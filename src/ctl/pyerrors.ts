@@ -2,7 +2,7 @@
 // `error: <class 'X'>, message: file: F line: N`, from the innermost traceback frame.
 // Scripts grep these, so the common cases are reproduced as Debian's 4.2.5 prints them.
 
-import { RpcFault } from '../errors/faults.js';
+import { Fault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
 import { pyRepr } from '../errors/pyrepr.js';
 
@@ -57,7 +57,7 @@ export class PyEOFError extends Error {
 export function pythonErrorLine(err: unknown, serverurl: string): string {
   const line = (cls: string, text: string, file: string, lineno: number) => `error: <class '${cls}'>, ${text}: file: ${file} line: ${lineno}`;
   if (err instanceof PyEOFError) return line('EOFError', err.text, ...err.location);
-  if (err instanceof RpcFault) {
+  if (err instanceof Fault) {
     return line('xmlrpc.client.Fault', `<Fault ${err.code}: ${pyRepr(err.faultString)}>`, CLIENT_PY, 668);
   }
   if (err instanceof XmlRpcTransportError) {

@@ -3,9 +3,10 @@
 
 import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { Faults, RpcFault } from '../errors/faults.js';
+import { Faults, Fault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
-import { LSB, type Command, type Controller, type ProcessInfo } from './controller.js';
+import { LSB, type Command, type Controller } from './controller.js';
+import type { ProcessInfo } from '../control/types.js';
 import { helpTexts } from './help.js';
 import { pythonSocketError } from './pyerrors.js';
 
@@ -123,7 +124,7 @@ const tail: Command = {
       const method = channel === 'stdout' ? 'readProcessStdoutLog' : 'readProcessStderrLog';
       output = String(await ctl.rpc(method, name, -bytes, 0));
     } catch (err) {
-      if (!(err instanceof RpcFault)) throw err;
+      if (!(err instanceof Fault)) throw err;
       ctl.exitStatus = LSB.GENERIC;
       const reasons: Record<number, string> = {
         [Faults.NO_FILE]: 'no log file',
@@ -166,7 +167,7 @@ const maintail: Command = {
     try {
       output = String(await ctl.rpc('readLog', -bytes, 0));
     } catch (err) {
-      if (!(err instanceof RpcFault)) throw err;
+      if (!(err instanceof Fault)) throw err;
       ctl.exitStatus = LSB.GENERIC;
       if (err.code === Faults.NO_FILE) ctl.output('supervisord: ERROR (no log file)');
       else if (err.code === Faults.FAILED) ctl.output('supervisord: ERROR (unknown error reading log)');
@@ -177,7 +178,7 @@ const maintail: Command = {
   },
 };
 
-function faultText(err: RpcFault): string {
+function faultText(err: Fault): string {
   return `<Fault ${err.code}: '${err.faultString}'>`;
 }
 
@@ -197,7 +198,7 @@ const fg: Command = {
     try {
       state = (await info()).state;
     } catch (err) {
-      if (!(err instanceof RpcFault)) throw err;
+      if (!(err instanceof Fault)) throw err;
       if (err.code === Faults.BAD_NAME) {
         ctl.output('ERROR: bad process name supplied');
         ctl.exitStatus = LSB.GENERIC;
@@ -224,7 +225,7 @@ const fg: Command = {
         try {
           await ctl.rpc('sendProcessStdin', name, line + '\n');
         } catch (err) {
-          if (!(err instanceof RpcFault)) throw err;
+          if (!(err instanceof Fault)) throw err;
           ctl.output(err.code === Faults.NOT_RUNNING ? 'Process got killed' : 'ERROR: ' + faultText(err));
           ctl.output('Exiting foreground');
           break;

@@ -1,7 +1,7 @@
 // supervisord's lifecycle: realize the config, open logs and servers, run the core, and
 // react to signals (shutdown, restart, log reopen). One place owns every side effect of
 // the daemon itself; the core and the protocol layers stay free of them.
-import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../config/types.js';
 import { loadConfig } from '../config/load.js';
@@ -11,16 +11,14 @@ import { MainLog } from '../logging/mainlog.js';
 import { ChildLog } from '../logging/childlog.js';
 import { Levels } from '../logging/levels.js';
 import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
-import { readLog, tailLog } from '../logging/read.js';
-import { LogError } from '../logging/errors.js';
 import { SyslogSink } from '../logging/syslog.js';
 import type { Logger, ProcessHost } from '../process/host.js';
 import { Supervisor, type GroupFactory } from '../supervisor/supervisor.js';
 import { HttpServers } from '../http/server.js';
 import { logTailRoutes, xmlRpcRoute } from '../http/routes.js';
 import { RpcDispatcher } from '../rpc/dispatch.js';
-import { supervisorNamespace, type DaemonControl } from '../rpc/supervisor-ns.js';
-import { RpcFault } from '../errors/faults.js';
+import { ControlService } from '../control/service.js';
+import type { DaemonControl } from '../control/types.js';
 import { ensureRlimits } from './limits.js';
 import type { Route } from '../http/server.js';
 
@@ -39,7 +37,8 @@ export interface DaemonExtension {
   groupFactory?: GroupFactory;
   /** Called once per run of the core (again after each restart). */
   attach?(ctx: { daemon: Daemon; supervisor: Supervisor; http: HttpServers; bus: EventBus; logger: Logger }): void | (() => void);
-  routes?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Route[];
+  /** `control` is the run's one control service, the one XML-RPC uses too. */
+  routes?(ctx: { daemon: Daemon; supervisor: Supervisor; control: ControlService; bus: EventBus; logger: Logger }): Route[];
   /** Awaited after attach, right before autostart (e.g. stopping a killed daemon's leftover children). */
   beforeAutostart?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Promise<void>;
 }
@@ -124,31 +123,14 @@ export class Daemon {
     };
   }
 
-  /** What the supervisor.* namespace needs from the daemon; shared by XML-RPC and the JSON API. */
+  /** What the control service needs from the daemon itself. */
   control(): DaemonControl {
-    const mapLogError = (e: unknown): never => {
-      if (e instanceof LogError) throw new RpcFault(e.code, e.code === 'NO_FILE' ? (e.detail ?? null) : null);
-      throw e;
-    };
     return {
       pid: process.pid,
       identifier: () => this.config.supervisord.identifier,
       mainLogfile: () => this.logger.path,
-      readMainLog: (offset, length) => {
-        try {
-          return readLog(this.logger.path, offset, length);
-        } catch (e) {
-          return mapLogError(e);
-        }
-      },
       clearMainLog: () => {
-        const p = this.logger.path;
-        if (!p || !existsSync(p)) throw new RpcFault('NO_FILE');
-        try {
-          this.logger.clear();
-        } catch {
-          throw new RpcFault('FAILED');
-        }
+        this.logger.clear();
         this.logger.info('reopening log file');
       },
       rereadConfig: () => {
@@ -160,15 +142,6 @@ export class Daemon {
       },
       requestShutdown: () => this.request('shutdown'),
       requestRestart: () => this.request('restart'),
-      readChildLog: (path, offset, length) => {
-        try {
-          return readLog(path, offset, length);
-        } catch (e) {
-          return mapLogError(e);
-        }
-      },
-      tailChildLog: (path, offset, length) => tailLog(path, offset, length),
-      fileExists: (p) => existsSync(p),
     };
   }
 
@@ -238,10 +211,11 @@ export class Daemon {
       for (const g of this.config.groups) sup.addGroup(g);
 
       const http = new HttpServers(this.config.servers, this.logger);
-      const dispatcher = new RpcDispatcher({ supervisor: supervisorNamespace(sup, this.control()) });
+      const control = new ControlService(sup, this.control());
+      const dispatcher = new RpcDispatcher(control);
       this.logger.info("RPC interface 'supervisor' initialized");
       const ctx = { daemon: this, supervisor: sup, bus: this.bus, logger: this.logger };
-      for (const ext of this.extensions) for (const r of ext.routes?.(ctx) ?? []) http.addRoute(r);
+      for (const ext of this.extensions) for (const r of ext.routes?.({ ...ctx, control }) ?? []) http.addRoute(r);
       http.addRoute(xmlRpcRoute(dispatcher, this.logger));
       http.addRoute(
         logTailRoutes({

@@ -6,7 +6,6 @@ import { ProcessGroup } from '../process/group.js';
 import { EventListenerPool } from '../pools/pool.js';
 import { FastCGIProcessGroup } from '../pools/fcgi.js';
 import { attachMonitors } from '../supervisor/monitors.js';
-import { supervisorNamespace } from '../rpc/supervisor-ns.js';
 import { CsrfGuard } from '../http/csrf.js';
 import { apiRoute } from '../http/api.js';
 import { webRoute } from '../web/pages.js';
@@ -47,14 +46,13 @@ export function webExtension(): DaemonExtension {
   // One token per daemon process, not per core run: pages stay valid across restarts.
   const csrf = new CsrfGuard();
   return {
-    routes: ({ daemon, supervisor, bus, logger }) => {
-      const ns = supervisorNamespace(supervisor, daemon.control());
+    routes: ({ daemon, supervisor, control, bus, logger }) => {
       const identification = (): string => daemon.config.supervisord.identifier;
       const fleet = fleetRoutes({ configFile: daemon.config.configFile, csrf, logger, identification });
       return [
         // Fleet view (docs/fleet.md) first: apiRoute and webRoute own /api/* and /assets/*.
         ...fleet.routes,
-        apiRoute({ ns, sup: supervisor, bus, csrf, logger }),
+        apiRoute({ control, sup: supervisor, bus, csrf, logger }),
         webRoute({ token: csrf.token, identification, fleet: fleet.hasFleet }),
       ];
     },

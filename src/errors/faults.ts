@@ -41,11 +41,12 @@ export interface WireFault {
 }
 
 /**
- * An RPC-level failure, as Supervisor's RPCError: faultString is `NAME` or `NAME: detail`.
- * The server turns it into an XML-RPC <fault>; the client raises it when it receives one
- * (then constructed from the WireFault).
+ * A refused control request, as Supervisor's RPCError: faultString is `NAME` or
+ * `NAME: detail`. The control service throws it, whoever called; XML-RPC turns it into a
+ * <fault>, the JSON API into an HTTP error; the XML-RPC client raises it when it receives
+ * one (then constructed from the WireFault).
  */
-export class RpcFault extends Error {
+export class Fault extends Error {
   readonly code: number;
   readonly faultString: string;
 
@@ -60,7 +61,7 @@ export class RpcFault extends Error {
       text = name.faultString;
     }
     super(text);
-    this.name = 'RpcFault';
+    this.name = 'Fault';
     this.code = code;
     this.faultString = text;
   }

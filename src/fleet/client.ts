@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { hostPassword, type FleetHost } from '../config/fleet.js';
 import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
-import { RpcFault } from '../errors/faults.js';
-import type { ProcessInfo } from '../rpc/process-info.js';
+import { Fault } from '../errors/faults.js';
+import type { ProcessInfo } from '../control/types.js';
 import { LSB } from '../errors/lsb.js';
 
 export const FLEET_PARALLEL = 8;
@@ -97,7 +97,7 @@ export async function fetchAllInfo(h: FleetHost, timeoutMs: number): Promise<Hos
     return { host: h, infos, failure: null };
   } catch (err) {
     const failure = classifyHostError(err) ?? {
-      reason: err instanceof RpcFault ? err.faultString : err instanceof Error ? err.message : String(err),
+      reason: err instanceof Fault ? err.faultString : err instanceof Error ? err.message : String(err),
       exit: LSB.GENERIC,
     };
     return { host: h, infos: [], failure };

@@ -1,12 +1,10 @@
-// Process control for the JSON API and the web UI. Every action goes through the
-// supervisor.* namespace methods (the same code XML-RPC runs), so start/stop semantics,
-// waiting and faults are exactly supervisorctl's; this file only maps results to HTTP.
-import type { Method } from '../rpc/supervisor-ns.js';
-import { RpcFault, faultName } from '../errors/faults.js';
-import type { XmlRpcValue } from '../rpc/xmlrpc.js';
+// Process control for the JSON API and the web UI. Every action is a call of the control
+// service (the one XML-RPC calls), so start/stop semantics, waiting and faults are exactly
+// supervisorctl's; this file only maps results and faults to HTTP.
+import type { ControlService } from '../control/service.js';
+import type { ProcessResult } from '../control/types.js';
+import { Fault, Faults, faultName } from '../errors/faults.js';
 import { HttpError, type Json } from './json.js';
-
-export type Namespace = Record<string, Method>;
 
 const STATUS_BY_FAULT: Record<string, number> = {
   BAD_NAME: 404,
@@ -32,7 +30,7 @@ const FRIENDLY: Record<string, string> = {
   BAD_SIGNAL: 'bad signal',
 };
 
-export function faultToHttp(e: RpcFault, subject?: string): HttpError {
+export function faultToHttp(e: Fault, subject?: string): HttpError {
   const code = faultName(e.code);
   const status = STATUS_BY_FAULT[code] ?? 500;
   const friendly = FRIENDLY[code];
@@ -40,14 +38,12 @@ export function faultToHttp(e: RpcFault, subject?: string): HttpError {
   return new HttpError(status, code, message, {}, e.code);
 }
 
-/** Calls a namespace method, turning its faults into HTTP errors about `subject`. */
-export async function call(ns: Namespace, method: string, args: XmlRpcValue[], subject?: string): Promise<XmlRpcValue> {
-  const fn = ns[method];
-  if (!fn) throw new HttpError(500, 'INTERNAL', `no such namespace method ${method}`);
+/** Runs a control call, turning its faults into HTTP errors about `subject`. */
+export async function guard<T>(subject: string | undefined, fn: () => T | Promise<T>): Promise<T> {
   try {
-    return await fn(args);
+    return await fn();
   } catch (e) {
-    if (e instanceof RpcFault) throw faultToHttp(e, subject);
+    if (e instanceof Fault) throw faultToHttp(e, subject);
     throw e;
   }
 }
@@ -80,46 +76,36 @@ export function actionOptions(action: string, body: Record<string, unknown>): Ac
   return { wait, signal: sig };
 }
 
-export async function processAction(ns: Namespace, name: string, action: ProcessAction, o: ActionOptions): Promise<ActionResult> {
+export async function processAction(control: ControlService, name: string, action: ProcessAction, o: ActionOptions): Promise<ActionResult> {
   const subject = `Process ${name}`;
+  const run = <T>(fn: () => T | Promise<T>): Promise<T> => guard(subject, fn);
   switch (action) {
     case 'start':
-      await call(ns, 'startProcess', [name, o.wait], subject);
+      await run(() => control.startProcess(name, o.wait));
       return { ok: true, message: `Process ${name} started` };
     case 'stop':
-      await call(ns, 'stopProcess', [name, o.wait], subject);
+      await run(() => control.stopProcess(name, o.wait));
       return { ok: true, message: `Process ${name} stopped` };
     case 'restart':
       // Like Supervisor's restart (stop then start): a process that is not running just starts.
       try {
-        await call(ns, 'stopProcess', [name, true], subject);
+        await run(() => control.stopProcess(name, true));
       } catch (e) {
         if (!(e instanceof HttpError && e.code === 'NOT_RUNNING')) throw e;
       }
-      await call(ns, 'startProcess', [name, o.wait], subject);
+      await run(() => control.startProcess(name, o.wait));
       return { ok: true, message: `Process ${name} restarted` };
     case 'signal':
-      await call(ns, 'signalProcess', [name, o.signal ?? ''], subject);
+      await run(() => control.signalProcess(name, o.signal ?? ''));
       return { ok: true, message: `Signal ${o.signal} sent to process ${name}` };
     case 'clearlog':
-      await call(ns, 'clearProcessLogs', [name], subject);
+      await run(() => control.clearProcessLogs(name));
       return { ok: true, message: `Log for ${name} cleared` };
   }
 }
 
-interface ResultStruct {
-  name: string;
-  group: string;
-  status: number;
-  description: string;
-}
-
-function asResults(v: XmlRpcValue): ResultStruct[] {
-  return Array.isArray(v) ? (v as unknown as ResultStruct[]) : [];
-}
-
-function summarize(what: string, done: string, results: ResultStruct[]): ActionResult {
-  const failed = results.filter((r) => r.status !== 80);
+function summarize(what: string, done: string, results: ProcessResult[]): ActionResult {
+  const failed = results.filter((r) => r.status !== Faults.SUCCESS);
   const json = results.map((r) => ({ name: `${r.group}:${r.name}`, group: r.group, status: r.status, code: faultName(r.status), description: r.description }));
   if (!failed.length) return { ok: true, message: `${what} ${done}`, results: json };
   const names = failed.map((r) => `${r.group}:${r.name} (${r.description})`).join(', ');
@@ -127,16 +113,19 @@ function summarize(what: string, done: string, results: ResultStruct[]): ActionR
 }
 
 /** Group (`group` set) or every process (`group` null): Supervisor's *ProcessGroup / *AllProcesses. */
-export async function bulkAction(ns: Namespace, group: string | null, action: BulkAction, o: ActionOptions): Promise<ActionResult> {
+export async function bulkAction(control: ControlService, group: string | null, action: BulkAction, o: ActionOptions): Promise<ActionResult> {
   const what = group === null ? 'All processes' : `Group ${group}`;
-  const m = (verb: 'start' | 'stop' | 'signal'): [string, XmlRpcValue[]] =>
-    group === null
-      ? [`${verb}AllProcesses`, verb === 'signal' ? [o.signal ?? ''] : [o.wait]]
-      : [`${verb}ProcessGroup`, verb === 'signal' ? [group, o.signal ?? ''] : [group, o.wait]];
-  const run = async (verb: 'start' | 'stop' | 'signal'): Promise<ResultStruct[]> => {
-    const [method, args] = m(verb);
-    return asResults(await call(ns, method, args, group === null ? undefined : `Group ${group}`));
-  };
+  const run = (verb: 'start' | 'stop' | 'signal'): Promise<ProcessResult[]> =>
+    guard(group === null ? undefined : `Group ${group}`, () => {
+      const sig = o.signal ?? '';
+      if (group === null)
+        return verb === 'start' ? control.startAllProcesses(o.wait) : verb === 'stop' ? control.stopAllProcesses(o.wait) : control.signalAllProcesses(sig);
+      return verb === 'start'
+        ? control.startProcessGroup(group, o.wait)
+        : verb === 'stop'
+          ? control.stopProcessGroup(group, o.wait)
+          : control.signalProcessGroup(group, sig);
+    });
   switch (action) {
     case 'start':
       return summarize(what, 'started', await run('start'));
@@ -146,7 +135,7 @@ export async function bulkAction(ns: Namespace, group: string | null, action: Bu
       return summarize(what, `signalled (${o.signal})`, await run('signal'));
     case 'restart': {
       // Stop waits for everything to be down, as Supervisor's restartall multicall does.
-      const stopped = (await run('stop')).filter((r) => r.status !== 80);
+      const stopped = (await run('stop')).filter((r) => r.status !== Faults.SUCCESS);
       const started = await run('start');
       return summarize(what, 'restarted', [...stopped, ...started]);
     }

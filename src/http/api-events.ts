@@ -7,15 +7,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBus } from '../events/bus.js';
 import type { SupervisorEvent } from '../events/types.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import type { XmlRpcValue } from '../rpc/xmlrpc.js';
-import { call, type Namespace } from './api-actions.js';
+import type { ControlService } from '../control/service.js';
+import type { ProcessInfo } from '../control/types.js';
+import { guard } from './api-actions.js';
 import { HttpError } from './json.js';
 import { followLog } from '../logging/follow.js';
 import { SseStream } from './sse.js';
 import { StringDecoder } from 'node:string_decoder';
 
 export interface EventsDeps {
-  ns: Namespace;
+  control: ControlService;
   sup: Supervisor;
   bus: EventBus;
 }
@@ -40,16 +41,14 @@ function logTargets(sup: Supervisor, spec: string, channel: string): { name: str
 export async function eventsRoute(req: IncomingMessage, res: ServerResponse, url: URL, d: EventsDeps): Promise<void> {
   const logs = url.searchParams.get('logs');
   const targets = logs ? logTargets(d.sup, logs, url.searchParams.get('channel') ?? 'both') : [];
-  const processes = await call(d.ns, 'getAllProcessInfo', []);
+  const processes = await guard(undefined, () => d.control.getAllProcessInfo());
   const stream = new SseStream(req, res);
   stream.send('hello', { supervisor: { statename: d.sup.mood }, processes });
 
-  const info = (group: string, name: string): XmlRpcValue | null => {
-    const fn = d.ns['getProcessInfo'];
+  const info = (group: string, name: string): Readonly<ProcessInfo> | null => {
     try {
-      // Synchronous for getProcessInfo: the snapshot is the one this event announces.
-      const v = fn?.([`${group}:${name}`]);
-      return v instanceof Promise || v === undefined ? null : v;
+      // Synchronous: the snapshot is the one this event announces.
+      return d.control.getProcessInfo(`${group}:${name}`);
     } catch {
       return null; // e.g. SHUTDOWN_STATE while the daemon stops
     }

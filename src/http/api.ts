@@ -1,7 +1,7 @@
 // The JSON API under /api/ (docs/api.md): process and group listing, process control,
 // log windows and live streams. Auth is HttpServers' basic auth (every route); every
 // POST additionally passes the CSRF guard. Bad input is a 4xx JSON error and never
-// reaches the namespace methods.
+// reaches the control service.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import type { EventBus } from '../events/bus.js';
@@ -10,24 +10,24 @@ import type { Logger } from '../process/host.js';
 import type { Route } from './server.js';
 import { CSRF_HEADER, type CsrfGuard } from './csrf.js';
 import { HttpError, readJsonObject, sendError, sendJson } from './json.js';
+import type { ControlService } from '../control/service.js';
+import { API_VERSION, SUPERVISOR_VERSION } from '../control/types.js';
 import {
   BULK_ACTIONS,
   PROCESS_ACTIONS,
   actionOptions,
   bulkAction,
-  call,
+  guard,
   processAction,
   type BulkAction,
-  type Namespace,
   type ProcessAction,
 } from './api-actions.js';
 import { eventsRoute } from './api-events.js';
 import { DEFAULT_WINDOW, MAX_WINDOW, followWindow, readWindow } from './logs.js';
 import { SseStream } from './sse.js';
-import { SUPERVISOR_VERSION, API_VERSION } from '../rpc/supervisor-ns.js';
 
 export interface ApiDeps {
-  ns: Namespace;
+  control: ControlService;
   sup: Supervisor;
   bus: EventBus;
   csrf: CsrfGuard;
@@ -83,7 +83,7 @@ export function apiRoute(d: ApiDeps): Route {
     return { full: p.full, channel, path };
   };
   const groupJson = async (name: string): Promise<unknown> => {
-    const all = (await call(d.ns, 'getAllProcessInfo', [])) as { group?: unknown }[];
+    const all = await guard(undefined, () => d.control.getAllProcessInfo());
     const g = d.sup.findGroup(name)!;
     return { name, priority: g.config.priority, processes: all.filter((p) => p.group === name) };
   };
@@ -110,14 +110,14 @@ export function apiRoute(d: ApiDeps): Route {
     if (n === 0) return ['GET', get(() => ({ version: SUPERVISOR_VERSION, apiVersion: API_VERSION, endpoints: ENDPOINTS, csrfHeader: CSRF_HEADER }))];
     if (a === 'token' && n === 1) return ['GET', get(() => ({ token: d.csrf.token, header: CSRF_HEADER }))];
     if (a === 'supervisor' && n === 1)
-      return ['GET', get(async () => ({ ...((await call(d.ns, 'getState', [])) as object), identification: await call(d.ns, 'getIdentification', []), version: SUPERVISOR_VERSION, pid: process.pid }))];
+      return ['GET', get(() => guard(undefined, () => ({ ...d.control.getState(), identification: d.control.getIdentification(), version: SUPERVISOR_VERSION, pid: process.pid })))];
     if (a === 'events' && n === 1) return ['GET', (req, res, url) => eventsRoute(req, res, url, d)];
     if (a === 'processes') {
-      if (n === 1) return ['GET', get(() => call(d.ns, 'getAllProcessInfo', []))];
+      if (n === 1) return ['GET', get(() => guard(undefined, () => d.control.getAllProcessInfo()))];
       const name = b!;
-      if (n === 2) return ['GET', get(() => call(d.ns, 'getProcessInfo', [findProcess(name).full]))];
+      if (n === 2) return ['GET', get(() => guard(undefined, () => d.control.getProcessInfo(findProcess(name).full)))];
       if (n === 3 && PROCESS_ACTIONS.includes(c!))
-        return ['POST', post((body) => processAction(d.ns, findProcess(name).full, c as ProcessAction, actionOptions(c!, body)))];
+        return ['POST', post((body) => processAction(d.control, findProcess(name).full, c as ProcessAction, actionOptions(c!, body)))];
       if (n === 3 && c === 'log')
         return [
           'GET',
@@ -134,10 +134,10 @@ export function apiRoute(d: ApiDeps): Route {
       if (n === 1) return ['GET', get(async () => Promise.all(d.sup.sortedGroups().map((g) => groupJson(g.name))))];
       if (n === 2) return ['GET', get(() => groupJson(findGroup(b!)))];
       if (n === 3 && BULK_ACTIONS.includes(c!))
-        return ['POST', post((body) => bulkAction(d.ns, findGroup(b!), c as BulkAction, actionOptions(c!, body)))];
+        return ['POST', post((body) => bulkAction(d.control, findGroup(b!), c as BulkAction, actionOptions(c!, body)))];
     }
     if (a === 'all' && n === 2 && BULK_ACTIONS.includes(b!))
-      return ['POST', post((body) => bulkAction(d.ns, null, b as BulkAction, actionOptions(b!, body)))];
+      return ['POST', post((body) => bulkAction(d.control, null, b as BulkAction, actionOptions(b!, body)))];
     throw new HttpError(404, 'NOT_FOUND', 'no such API endpoint');
   };
 

@@ -8,8 +8,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FleetHost } from '../config/fleet.js';
 import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient } from '../fleet/client.js';
-import type { ProcessInfo } from '../rpc/process-info.js';
-import { Faults, RpcFault } from '../errors/faults.js';
+import type { ProcessInfo } from '../control/types.js';
+import { Faults, Fault } from '../errors/faults.js';
 import type { Logger } from '../process/host.js';
 import type { Route } from './server.js';
 import type { CsrfGuard } from './csrf.js';
@@ -185,12 +185,12 @@ export class FleetPoller {
         try {
           await call('stopProcess');
         } catch (err) {
-          if (!(err instanceof RpcFault && err.code === Faults.NOT_RUNNING)) throw err;
+          if (!(err instanceof Fault && err.code === Faults.NOT_RUNNING)) throw err;
         }
         await call('startProcess');
       }
     } catch (err) {
-      if (err instanceof RpcFault) throw faultToHttp(err, `${hostName}: ${processName}`);
+      if (err instanceof Fault) throw faultToHttp(err, `${hostName}: ${processName}`);
       const f = classifyHostError(err);
       if (f) throw new HttpError(502, 'HOST_ERROR', `${hostName}: ERROR (${f.reason})`);
       throw err;

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import type { Logger } from '../process/host.js';
-import { RpcFault } from '../errors/faults.js';
+import { Fault } from '../errors/faults.js';
 import type { RpcDispatcher } from '../rpc/dispatch.js';
 import { encodeFault, encodeMethodResponsePieces, parseMethodCall } from '../rpc/xmlrpc.js';
 import { followLog } from '../logging/follow.js';
@@ -39,7 +39,7 @@ export function xmlRpcRoute(dispatcher: RpcDispatcher, logger: Logger): Route {
       out = encodeMethodResponsePieces(value);
       logger.trace(`XML-RPC method ${call.methodName}() returned successfully`);
     } catch (e) {
-      if (!(e instanceof RpcFault)) throw e;
+      if (!(e instanceof Fault)) throw e;
       logger.trace(`XML-RPC method ${call.methodName}() returned fault: [${e.code}] ${e.faultString}`);
       out = [Buffer.from(encodeFault(e.code, e.faultString), 'utf8')];
     }

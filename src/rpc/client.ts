@@ -2,7 +2,7 @@
 // (unix:///path). Also opens the raw HTTP streams behind `tail -f` and `maintail -f`.
 
 import http from 'node:http';
-import { RpcFault } from '../errors/faults.js';
+import { Fault } from '../errors/faults.js';
 import { encodeMethodCall, parseMethodResponse, XmlRpcParseError, type XmlRpcValue } from './xmlrpc.js';
 
 export interface ClientOptions {
@@ -135,7 +135,7 @@ export class XmlRpcClient {
     });
   }
 
-  /** Calls `method`; resolves with the result, rejects with RpcFault or XmlRpcTransportError. */
+  /** Calls `method`; resolves with the result, rejects with Fault or XmlRpcTransportError. */
   async call(method: string, params: readonly XmlRpcValue[] = []): Promise<XmlRpcValue> {
     const body = Buffer.from(encodeMethodCall(method, params), 'utf8');
     const res = await this.request(
@@ -162,7 +162,7 @@ export class XmlRpcClient {
       if (!(err instanceof XmlRpcParseError)) throw err;
       throw new XmlRpcTransportError({ kind: 'protocol', url: this.serverUrl, message: `bad XML-RPC response: ${err.message}` });
     }
-    if ('fault' in parsed) throw new RpcFault(parsed.fault);
+    if ('fault' in parsed) throw new Fault(parsed.fault);
     return parsed.value;
   }
 

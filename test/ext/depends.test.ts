@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { startDaemon } from '../helpers/daemon.js';
-import { RpcFault } from '../../src/errors/faults.js';
+import { Fault } from '../../src/errors/faults.js';
 
 const order = (log: string, re: RegExp): string[] => [...log.matchAll(re)].map((m) => m[1]!);
 
@@ -39,8 +39,8 @@ test('depends_on: a FATAL dependency makes the dependent FATAL naming it; startP
   try {
     let fault: unknown;
     await d.call('supervisor.startProcess', 'app', true).catch((e) => (fault = e));
-    assert.ok(fault instanceof RpcFault, String(fault));
-    assert.equal((fault as RpcFault).faultString, 'SPAWN_ERROR: app');
+    assert.ok(fault instanceof Fault, String(fault));
+    assert.equal((fault as Fault).faultString, 'SPAWN_ERROR: app');
     const app = await d.waitState('app', 'FATAL');
     assert.equal(app.description, "dependency 'db' entered FATAL state");
   } finally {

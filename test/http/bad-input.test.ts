@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, waitFor, alive, type TestDaemon } from '../helpers/daemon.js';
 import { XmlRpcClient } from '../../src/rpc/client.js';
-import { RpcFault } from '../../src/errors/faults.js';
+import { Fault } from '../../src/errors/faults.js';
 import { encodeMethodCall, parseMethodResponse, type XmlRpcValue } from '../../src/rpc/xmlrpc.js';
 
 const USER = 'admin';
@@ -452,7 +452,7 @@ test('a client that disconnects while its call waits does not disturb the daemon
     const after = await pids(d);
     assert.equal(after.talker, before.talker);
     assert.ok(after.other! > 0 && after.other !== before.other);
-    await assert.rejects(d.call('supervisor.startProcess', 'other'), (e: unknown) => e instanceof RpcFault && e.code === 60);
+    await assert.rejects(d.call('supervisor.startProcess', 'other'), (e: unknown) => e instanceof Fault && e.code === 60);
     await stillHealthy(d, after);
   });
 });

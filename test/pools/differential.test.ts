@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { hasRealSupervisor, startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { RpcFault } from '../../src/errors/faults.js';
+import { Fault } from '../../src/errors/faults.js';
 import { PY, FIXTURES, body, fields, recorder, records, waitRecords } from './helpers.js';
 
 const VOLATILE = new Set(['pid', 'when']);
@@ -48,7 +48,7 @@ async function scenario(real: boolean): Promise<{ events: string[]; headers: str
     // Supervisor reaps right after spawning, so a child that dies that fast can make even a
     // wait=false start answer SPAWN_ERROR (timing-dependent); the events are the same.
     await d.call('supervisor.startProcess', 'bad', false).catch((e: unknown) => {
-      if (!(e instanceof RpcFault && e.faultString === 'SPAWN_ERROR: bad')) throw e;
+      if (!(e instanceof Fault && e.faultString === 'SPAWN_ERROR: bad')) throw e;
     });
     await d.waitState('bad', 'FATAL');
     await d.call('supervisor.startProcess', 'done');

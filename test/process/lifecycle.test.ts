@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { rmSync, readFileSync, readdirSync, writeFileSync, chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, waitFor, alive } from '../helpers/daemon.js';
-import { RpcFault } from '../../src/errors/faults.js';
+import { Fault } from '../../src/errors/faults.js';
 
-async function fault(p: Promise<unknown>): Promise<RpcFault> {
+async function fault(p: Promise<unknown>): Promise<Fault> {
   try {
     await p;
   } catch (e) {
-    if (e instanceof RpcFault) return e;
+    if (e instanceof Fault) return e;
     throw e;
   }
   assert.fail('expected an RPC fault');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { Faults, RpcFault } from '../../src/errors/faults.js';
+import { Faults, Fault } from '../../src/errors/faults.js';
 import {
   encodeFault,
   encodeMethodCall,
@@ -18,15 +18,15 @@ import {
   type XmlRpcValue,
 } from '../../src/rpc/xmlrpc.js';
 
-test('RpcFault text is NAME or NAME: detail, like RPCError', () => {
-  const plain = new RpcFault('SHUTDOWN_STATE');
+test('Fault text is NAME or NAME: detail, like RPCError', () => {
+  const plain = new Fault('SHUTDOWN_STATE');
   assert.equal(plain.code, 6);
   assert.equal(plain.faultString, 'SHUTDOWN_STATE');
-  const detailed = new RpcFault('BAD_NAME', 'foo');
+  const detailed = new Fault('BAD_NAME', 'foo');
   assert.equal(detailed.code, Faults.BAD_NAME);
   assert.equal(detailed.faultString, 'BAD_NAME: foo');
   assert.ok(detailed instanceof Error);
-  const wire = new RpcFault({ faultCode: 999, faultString: 'weird' });
+  const wire = new Fault({ faultCode: 999, faultString: 'weird' });
   assert.equal(wire.code, 999);
   assert.equal(wire.faultString, 'weird');
 });

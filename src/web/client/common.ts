@@ -2,7 +2,7 @@
 // the daemon from /assets/). No framework: DOM APIs and textContent only, never
 // innerHTML, so process names and log text can never become markup.
 
-export type { ProcessInfo } from '../../rpc/process-info.js';
+export type { ProcessInfo } from '../../control/types.js';
 
 export interface ActionReply {
   ok?: boolean;

@@ -1,10 +1,11 @@
-// supervisor.getAllConfigInfo: every configured process (in use or not) flattened into
-// Supervisor's struct, with its 'auto' / 'none' spellings.
+// getAllConfigInfo: every configured process (in use or not) flattened into Supervisor's
+// struct, with its 'auto' / 'none' spellings.
 import type { Supervisor } from '../supervisor/supervisor.js';
-import type { XmlRpcValue } from './xmlrpc.js';
+import { byName } from '../events/names.js';
+import type { ConfigInfo } from './types.js';
 
-export function allConfigInfo(sup: Supervisor): Record<string, XmlRpcValue>[] {
-  const out: Record<string, XmlRpcValue>[] = [];
+export function allConfigInfo(sup: Supervisor): ConfigInfo[] {
+  const out: ConfigInfo[] = [];
   for (const g of sup.config.groups) {
     const live = sup.groups.get(g.name);
     const inuse = live !== undefined;
@@ -51,6 +52,6 @@ export function allConfigInfo(sup: Supervisor): Record<string, XmlRpcValue>[] {
       });
     }
   }
-  out.sort((a, b) => (String(a.name) < String(b.name) ? -1 : String(a.name) > String(b.name) ? 1 : 0));
+  out.sort(byName);
   return out;
 }

@@ -1,0 +1,347 @@
+// The process-control service: everything a client may ask of supervisord (Supervisor's
+// `supervisor.*` API), as typed methods over the daemon core. XML-RPC (src/rpc), the JSON
+// API and the web UI (src/http) all call it; each only translates arguments, results and
+// Fault into its own protocol, so semantics, waiting and faults are the same everywhere.
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/types.js';
+import { SupervisorStates } from '../events/states.js';
+import { Fault } from '../errors/faults.js';
+import { LogError } from '../logging/errors.js';
+import { readLog, tailLog } from '../logging/read.js';
+import { ProcessError, type Subprocess } from '../process/subprocess.js';
+import type { ProcessGroup } from '../process/group.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import { allConfigInfo } from './config-info.js';
+import { ProcessInfoView } from './process-info.js';
+import {
+  clearOne,
+  forEach,
+  isNotRunning,
+  isRunning,
+  isSignallable,
+  signalOne,
+  startOne,
+  stopOne,
+  type Target,
+} from './actions.js';
+import {
+  API_VERSION,
+  SUPERVISOR_VERSION,
+  type ConfigDiff,
+  type ConfigInfo,
+  type DaemonControl,
+  type LogTail,
+  type ProcessInfo,
+  type ProcessResult,
+  type SupervisorState,
+} from './types.js';
+
+export type LogChannel = 'stdout' | 'stderr';
+
+/** A log read's failure as Supervisor words it: NO_FILE names the file. */
+function logFault(e: unknown): never {
+  if (e instanceof LogError) throw new Fault(e.code, e.code === 'NO_FILE' ? (e.detail ?? null) : null);
+  throw e;
+}
+
+/**
+ * One per run of the core. Every method throws Fault with Supervisor's code (BAD_NAME,
+ * NOT_RUNNING, ...) and, except sendRemoteCommEvent, SHUTDOWN_STATE once the daemon is
+ * stopping. Names are `group:process`, or `process` alone when its group has its name;
+ * `group:*` in startProcess, stopProcess and signalProcess acts on the whole group.
+ */
+export class ControlService {
+  private readonly infos: ProcessInfoView;
+
+  constructor(
+    private readonly sup: Supervisor,
+    private readonly daemon: DaemonControl,
+  ) {
+    this.infos = new ProcessInfoView(sup);
+  }
+
+  /** Throws SHUTDOWN_STATE unless the daemon is running (Supervisor's _update). */
+  ensureRunning(): void {
+    if (SupervisorStates[this.sup.mood] < SupervisorStates.RUNNING) throw new Fault('SHUTDOWN_STATE');
+  }
+
+  // ------------------------------------------------------------ identity and lifecycle
+
+  getAPIVersion(): string {
+    this.ensureRunning();
+    return API_VERSION;
+  }
+
+  getSupervisorVersion(): string {
+    this.ensureRunning();
+    return SUPERVISOR_VERSION;
+  }
+
+  getIdentification(): string {
+    this.ensureRunning();
+    return this.daemon.identifier();
+  }
+
+  getState(): SupervisorState {
+    this.ensureRunning();
+    return { statecode: SupervisorStates[this.sup.mood], statename: this.sup.mood };
+  }
+
+  getPID(): number {
+    this.ensureRunning();
+    return this.daemon.pid;
+  }
+
+  shutdown(): void {
+    this.ensureRunning();
+    this.daemon.requestShutdown();
+  }
+
+  restart(): void {
+    this.ensureRunning();
+    this.daemon.requestRestart();
+  }
+
+  // ------------------------------------------------------------ the main log
+
+  readLog(offset: number, length: number): string {
+    this.ensureRunning();
+    try {
+      return readLog(this.daemon.mainLogfile(), offset, length);
+    } catch (e) {
+      return logFault(e);
+    }
+  }
+
+  clearLog(): void {
+    this.ensureRunning();
+    const path = this.daemon.mainLogfile();
+    if (!path || !existsSync(path)) throw new Fault('NO_FILE');
+    try {
+      this.daemon.clearMainLog();
+    } catch {
+      throw new Fault('FAILED');
+    }
+  }
+
+  // ------------------------------------------------------------ configuration
+
+  /** Rereads the config file and tells what changed; applies nothing (addProcessGroup and removeProcessGroup do). */
+  reloadConfig(): ConfigDiff {
+    this.ensureRunning();
+    let next: Config;
+    try {
+      next = this.daemon.rereadConfig();
+    } catch (e) {
+      throw new Fault('CANT_REREAD', (e as Error).message);
+    }
+    const d = this.sup.diff(next);
+    this.sup.config = next;
+    const names = (gs: { name: string }[]): string[] => gs.map((g) => g.name);
+    return { added: names(d.added), changed: names(d.changed), removed: names(d.removed) };
+  }
+
+  /** Starts using a group of the last-read config (its autostart processes start). */
+  addProcessGroup(name: string): void {
+    this.ensureRunning();
+    const gc = this.sup.config.groups.find((g) => g.name === name);
+    if (!gc) throw new Fault('BAD_NAME', name);
+    if (!this.sup.addGroup(gc)) throw new Fault('ALREADY_ADDED', name);
+    this.sup.autostart();
+  }
+
+  /** Stops using a group; STILL_RUNNING unless all its processes are stopped. */
+  async removeProcessGroup(name: string): Promise<void> {
+    this.ensureRunning();
+    if (!this.sup.findGroup(name)) throw new Fault('BAD_NAME', name);
+    if (!(await this.sup.removeGroup(name))) throw new Fault('STILL_RUNNING', name);
+  }
+
+  getAllConfigInfo(): ConfigInfo[] {
+    this.ensureRunning();
+    return allConfigInfo(this.sup);
+  }
+
+  // ------------------------------------------------------------ process info
+
+  /** Synchronous: the info is the snapshot of this very moment (events rely on that). */
+  getProcessInfo(name: string): Readonly<ProcessInfo> {
+    this.ensureRunning();
+    const { group, process } = this.lookup(name);
+    if (!process) throw new Fault('BAD_NAME', name);
+    return this.infos.of(group, process);
+  }
+
+  /** By group then process name. The same objects (and the same array) until something changes. */
+  getAllProcessInfo(): readonly Readonly<ProcessInfo>[] {
+    this.ensureRunning();
+    return this.infos.all();
+  }
+
+  // ------------------------------------------------------------ start, stop, signal
+
+  /**
+   * With `wait`, resolves once the process is RUNNING (it stayed up startsecs). `group:*`
+   * starts the group and resolves its results; a single process resolves null.
+   */
+  async startProcess(name: string, wait = true): Promise<ProcessResult[] | null> {
+    this.ensureRunning();
+    const { group, process } = this.lookup(name);
+    if (!process) return this.startTargets(members(group), wait);
+    await startOne(this.sup, process, name, wait);
+    return null;
+  }
+
+  async startProcessGroup(name: string, wait = true): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    return this.startTargets(members(this.group(name)), wait);
+  }
+
+  async startAllProcesses(wait = true): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    return this.startTargets(this.everything(), wait);
+  }
+
+  /** With `wait`, resolves once the process is stopped. `group:*` as in startProcess. */
+  async stopProcess(name: string, wait = true): Promise<ProcessResult[] | null> {
+    this.ensureRunning();
+    const { group, process } = this.lookup(name);
+    if (!process) return this.stopTargets(members(group), wait);
+    await stopOne(this.sup, process, name, wait);
+    return null;
+  }
+
+  async stopProcessGroup(name: string, wait = true): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    return this.stopTargets(members(this.group(name)), wait);
+  }
+
+  async stopAllProcesses(wait = true): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    return this.stopTargets(this.everything(), wait);
+  }
+
+  /** `signal` is a name ('HUP', 'SIGHUP') or a number as text ('1'). `group:*` as in startProcess. */
+  async signalProcess(name: string, signal: string): Promise<ProcessResult[] | null> {
+    this.ensureRunning();
+    const { group, process } = this.lookup(name);
+    if (!process) return this.signalTargets(members(group), signal);
+    signalOne(process, name, signal);
+    return null;
+  }
+
+  async signalProcessGroup(name: string, signal: string): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    return this.signalTargets(members(this.group(name)), signal);
+  }
+
+  async signalAllProcesses(signal: string): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    return this.signalTargets(this.everything(), signal);
+  }
+
+  // ------------------------------------------------------------ process logs and stdin
+
+  readProcessLog(name: string, channel: LogChannel, offset: number, length: number): string {
+    this.ensureRunning();
+    const path = this.logfile(name, channel);
+    try {
+      return readLog(path, offset, length);
+    } catch (e) {
+      return logFault(e);
+    }
+  }
+
+  /** A process without that log file (yet) tails as empty: `{ bytes: '', offset: 0, overflow: false }`. */
+  tailProcessLog(name: string, channel: LogChannel, offset: number, length: number): LogTail {
+    this.ensureRunning();
+    const path = this.logfile(name, channel);
+    if (!path || !existsSync(path)) return { bytes: '', offset: 0, overflow: false };
+    const [bytes, size, overflow] = tailLog(path, offset, length);
+    return { bytes, offset: size, overflow };
+  }
+
+  /** Truncates the process's stdout and stderr logs. */
+  clearProcessLogs(name: string): void {
+    this.ensureRunning();
+    clearOne(this.process(name), name);
+  }
+
+  async clearAllProcessLogs(): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    return forEach(this.everything(), () => true, (t, ns) => clearOne(t.process, ns));
+  }
+
+  /** A string goes to the child as UTF-8. */
+  sendProcessStdin(name: string, chars: string | Buffer): void {
+    this.ensureRunning();
+    const p = this.process(name);
+    try {
+      p.write(Buffer.isBuffer(chars) ? chars : Buffer.from(chars, 'utf8'));
+    } catch (e) {
+      if (e instanceof ProcessError) throw new Fault(e.code === 'NOT_RUNNING' ? 'NOT_RUNNING' : 'NO_FILE', name);
+      throw e;
+    }
+  }
+
+  /** A REMOTE_COMMUNICATION event for the listeners; accepted even while stopping, as in Supervisor. */
+  sendRemoteCommEvent(type: string, data: string): void {
+    this.sup.bus.emit({ type: 'REMOTE_COMMUNICATION', commType: type, data });
+  }
+
+  // ------------------------------------------------------------ lookups
+
+  /** `group:process`, `process` (its group has its name) or `group:*` (process null); else BAD_NAME. */
+  private lookup(name: string): { group: ProcessGroup; process: Subprocess | null } {
+    const colon = name.indexOf(':');
+    const groupName = colon < 0 ? name : name.slice(0, colon);
+    const procName = colon < 0 ? name : name.slice(colon + 1);
+    const group = this.sup.findGroup(groupName);
+    if (!group) throw new Fault('BAD_NAME', name);
+    if (procName === '*') return { group, process: null };
+    const process = group.get(procName);
+    if (!process) throw new Fault('BAD_NAME', name);
+    return { group, process };
+  }
+
+  /** One process; `group:*` is BAD_NAME here. */
+  private process(name: string): Subprocess {
+    const { process } = this.lookup(name);
+    if (!process) throw new Fault('BAD_NAME', name);
+    return process;
+  }
+
+  private group(name: string): ProcessGroup {
+    const g = this.sup.findGroup(name);
+    if (!g) throw new Fault('BAD_NAME', name);
+    return g;
+  }
+
+  /** Its log file, with what the child wrote so far flushed to it. */
+  private logfile(name: string, channel: LogChannel): string | null {
+    const p = this.process(name);
+    p.flushLogs();
+    return channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
+  }
+
+  /** Every process, groups in start order (priority, then name). */
+  private everything(): Target[] {
+    return this.sup.sortedGroups().flatMap(members);
+  }
+
+  private startTargets(targets: Target[], wait: boolean): Promise<ProcessResult[]> {
+    return forEach(targets, isNotRunning, (t, ns) => startOne(this.sup, t.process, ns, wait));
+  }
+
+  private stopTargets(targets: Target[], wait: boolean): Promise<ProcessResult[]> {
+    return forEach(targets, isRunning, (t, ns) => stopOne(this.sup, t.process, ns, wait));
+  }
+
+  private signalTargets(targets: Target[], signal: string): Promise<ProcessResult[]> {
+    return forEach(targets, isSignallable, (t, ns) => signalOne(t.process, ns, signal));
+  }
+}
+
+function members(g: ProcessGroup): Target[] {
+  return g.processes.map((process) => ({ group: g, process }));
+}
