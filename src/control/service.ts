@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import { SupervisorStates } from '../events/states.js';
+import { splitNamespec } from '../events/names.js';
 import { Fault } from '../errors/faults.js';
 import { LogError } from '../logging/errors.js';
 import { readLog, tailLog } from '../logging/read.js';
@@ -291,14 +292,12 @@ export class ControlService {
 
   // ------------------------------------------------------------ lookups
 
-  /** `group:process`, `process` (its group has its name) or `group:*` (process null); else BAD_NAME. */
+  /** `group:process`, `process` (its group has its name), `group:*` or `group:` (process null); else BAD_NAME. */
   private lookup(name: string): { group: ProcessGroup; process: Subprocess | null } {
-    const colon = name.indexOf(':');
-    const groupName = colon < 0 ? name : name.slice(0, colon);
-    const procName = colon < 0 ? name : name.slice(colon + 1);
+    const [groupName, procName] = splitNamespec(name);
     const group = this.sup.findGroup(groupName);
     if (!group) throw new Fault('BAD_NAME', name);
-    if (procName === '*') return { group, process: null };
+    if (procName === null) return { group, process: null };
     const process = group.get(procName);
     if (!process) throw new Fault('BAD_NAME', name);
     return { group, process };

@@ -25,6 +25,7 @@ import {
 import { eventsRoute } from './api-events.js';
 import { DEFAULT_WINDOW, MAX_WINDOW, followWindow, readWindow } from './logs.js';
 import { SseStream } from './sse.js';
+import { namespecOf } from '../events/names.js';
 
 export interface ApiDeps {
   control: ControlService;
@@ -66,9 +67,7 @@ export function apiRoute(d: ApiDeps): Route {
     const p = name.includes('*') ? undefined : d.sup.findProcess(name);
     if (!p) throw new HttpError(404, 'BAD_NAME', `no such process: ${name}`);
     p.flushLogs(); // its logs may be read next
-    // Supervisor's make_namespec: a process alone in its same-named group is just its name.
-    const full = p.group === p.name ? p.name : `${p.group}:${p.name}`;
-    return { full, stdout: p.stdoutLogfile, stderr: p.stderrLogfile };
+    return { full: namespecOf(p.group, p.name), stdout: p.stdoutLogfile, stderr: p.stderrLogfile };
   };
   const findGroup = (name: string): string => {
     if (!d.sup.findGroup(name)) throw new HttpError(404, 'BAD_NAME', `no such group: ${name}`);

@@ -104,6 +104,11 @@ test('a group and everything: one result per process, only those not already in 
     assert.ok(Array.isArray(stopped));
     assert.deepEqual(byName(stopped), ['g:ga', 'g:gb']);
     assert.deepEqual(c.getAllProcessInfo().filter((i) => i.group === 'g').map((i) => i.statename), ['STOPPED', 'STOPPED']);
+    // `g:` too, as Supervisor's split_namespec reads it
+    const restarted = await c.startProcess('g:');
+    assert.ok(Array.isArray(restarted));
+    assert.deepEqual(byName(restarted), ['g:ga', 'g:gb']);
+    await c.stopProcess('g:');
 
     // everything not running is started; the failures are results, not faults
     const all = await c.startAllProcesses();
