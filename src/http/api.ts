@@ -87,12 +87,7 @@ export function apiRoute(d: ApiDeps): Route {
     return { name, priority: g.config.priority, processes: all.filter((p) => p.group === name) };
   };
   const post = (fn: (body: Record<string, unknown>) => Promise<unknown>): Handler => async (req, res) => {
-    const why = d.csrf.check(req);
-    if (why) {
-      req.resume();
-      d.logger.warn(`web: refused ${req.method} ${req.url}: ${why}`);
-      throw new HttpError(403, 'CSRF', why);
-    }
+    d.csrf.enforce(req, d.logger);
     const body = await readJsonObject(req, res);
     if (body === null) return;
     sendJson(res, 200, await fn(body));

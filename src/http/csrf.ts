@@ -3,6 +3,8 @@
 // authentication alone does not prove the page that sent a POST is ours.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from '../process/host.js';
+import { HttpError } from './json.js';
 
 export const CSRF_HEADER = 'x-supervisor-token';
 
@@ -26,6 +28,15 @@ export class CsrfGuard {
     const given = req.headers[CSRF_HEADER];
     if (typeof given !== 'string' || !this.matches(given)) return `missing or wrong ${CSRF_HEADER} header`;
     return null;
+  }
+
+  /** Lets the request through, or logs why not and throws the 403 (its body is drained first). */
+  enforce(req: IncomingMessage, logger: Logger): void {
+    const why = this.check(req);
+    if (!why) return;
+    req.resume();
+    logger.warn(`web: refused ${req.method} ${req.url}: ${why}`);
+    throw new HttpError(403, 'CSRF', why);
   }
 
   private matches(given: string): boolean {

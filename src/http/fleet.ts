@@ -245,12 +245,7 @@ export function fleetApiRoute(d: FleetApiDeps): Route {
         stream.onClose(off);
       } else if (seg.length === 4 && seg[1] === 'processes' && (ACTIONS as readonly string[]).includes(seg[3]!)) {
         method('POST');
-        const why = d.csrf.check(req);
-        if (why) {
-          req.resume();
-          d.logger.warn(`web: refused ${req.method} ${req.url}: ${why}`);
-          throw new HttpError(403, 'CSRF', why);
-        }
+        d.csrf.enforce(req, d.logger);
         const body = await readJsonObject(req, res);
         if (body === null) return true;
         sendJson(res, 200, await poller.action(seg[0]!, seg[2]!, seg[3] as FleetAction));

@@ -1,19 +1,9 @@
 // The fleet page: one table of every host's processes, live over /api/fleet/events (a
 // snapshot, then per-host and per-process changes). Rows are keyed and updated in place;
 // an unreachable host is one row saying why, never an empty list. textContent only.
+import type { FleetProcess } from '../../http/fleet.js';
 import { byId, el, formatUptime, postAction, setConnection, showMessage } from './common.js';
 
-interface FleetProcess {
-  group: string;
-  name: string;
-  state: number;
-  statename: string;
-  description: string;
-  pid: number;
-  start: number;
-  now: number;
-  health?: string;
-}
 
 interface HostState {
   name: string;
