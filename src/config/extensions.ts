@@ -6,6 +6,7 @@ import { boolean, byteSize, DatatypeError, integer, listOfStrings } from './data
 import type { Expansions } from './expand.js';
 import { parseProbe } from './probe.js';
 import type { Section } from './section.js';
+import { isMissingFile } from './system.js';
 import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
 
 export const EXTENSION_KEYS = [
@@ -71,17 +72,39 @@ function unquote(v: string): string {
   return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
 }
 
-export function parseExtensions(sec: Section, names: Expansions): ProcessExtensions {
-  const c = <T>(key: string, def: string, fn: (v: string) => T): T => sec.conv(key, def, fn, names);
+/**
+ * environment_file: paths relative to the file that defines the section (like docker
+ * compose's env_file); `-` marks an optional one. The files are read at every spawn, but
+ * one that is already missing (or unreadable) at load is a config error, not a FATAL
+ * program discovered later; only an optional file may be missing.
+ */
+function environmentFiles(sec: Section, names: Expansions): ProcessExtensions['environmentFiles'] {
+  const value = sec.str('environment_file', '', names);
   const baseDir = path.dirname(sec.file);
-  const envFiles = listOfStrings(sec.str('environment_file', '', names))
+  const files = listOfStrings(value)
     .filter((f) => f !== '')
     .map((f) => {
       const optional = f.startsWith('-');
-      const p = (optional ? f.slice(1) : f).trim();
-      // Relative to the file that defines the section, like docker compose's env_file.
-      return { path: path.resolve(baseDir, p), optional };
+      return { path: path.resolve(baseDir, (optional ? f.slice(1) : f).trim()), optional };
     });
+  for (const f of files) {
+    const problem = sec.ctx.sys.fileProblem(f.path);
+    if (problem === null || (f.optional && isMissingFile(problem))) continue;
+    throw sec.invalid('environment_file', value, fileProblemText(f.path, problem));
+  }
+  return files;
+}
+
+function fileProblemText(file: string, code: string): string {
+  if (isMissingFile(code)) return `no such file ${file} (start the path with '-' if the file is optional)`;
+  if (code === 'EISDIR') return `${file} is a directory`;
+  if (code === 'EACCES') return `${file} is not readable (permission denied)`;
+  return `can't read ${file}: ${code}`;
+}
+
+export function parseExtensions(sec: Section, names: Expansions): ProcessExtensions {
+  const c = <T>(key: string, def: string, fn: (v: string) => T): T => sec.conv(key, def, fn, names);
+  const envFiles = environmentFiles(sec, names);
   return {
     dependsOn: c('depends_on', '', dependsOn),
     dependsTimeout: c('depends_timeout', '60', atLeast(0)),

@@ -33,6 +33,11 @@ export interface SystemInfo {
   getuid?(): number;
   /** Whether a path exists (config file search); defaults to readFile succeeding. */
   exists?(path: string): boolean;
+  /**
+   * Why reading `path` as a file would fail (an errno code: ENOENT, EISDIR, EACCES...), or
+   * null if it would not; environment_file= is checked at load so a typo is a config error.
+   */
+  fileProblem(path: string): string | null;
 }
 
 function readColonFile(file: string): string[][] {
@@ -65,6 +70,22 @@ function lookupGroup(nameOrGid: string): GroupRecord | null {
     if (byId ? rec.gid === Number(nameOrGid) : rec.name === nameOrGid) return rec;
   }
   return null;
+}
+
+/** Errno codes that mean "no such file" (ENOTDIR: a leading component is a plain file). */
+export function isMissingFile(code: string | undefined): boolean {
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function fileProblem(p: string): string | null {
+  try {
+    // stat, not open: opening a FIFO for reading would block until a writer comes.
+    if (fs.statSync(p).isDirectory()) return 'EISDIR';
+    fs.accessSync(p, fs.constants.R_OK);
+    return null;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? 'EIO';
+  }
 }
 
 const MAGIC = /[*?[]/;
@@ -146,5 +167,6 @@ export function realSystem(): SystemInfo {
     lookupGroup,
     getuid: () => process.getuid?.() ?? 0,
     exists: (p) => fs.existsSync(p),
+    fileProblem,
   };
 }

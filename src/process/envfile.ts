@@ -1,6 +1,8 @@
 // environment_file= (extension): dotenv files read at every spawn, so editing the file
-// and restarting the program applies it without a reread.
+// and restarting the program applies it without a reread. The config loader already
+// refused a required file missing at load; one removed since fails the start here.
 import { readFileSync } from 'node:fs';
+import { isMissingFile } from '../config/system.js';
 
 /** KEY=value lines; `export ` prefix, `#` comments, '...' literal, "..." with \n \t \" \\ escapes. */
 export function parseDotenv(text: string, file: string): Record<string, string> {
@@ -49,7 +51,7 @@ export function readEnvironmentFiles(files: { path: string; optional: boolean }[
     try {
       text = readFileSync(f.path, 'utf8');
     } catch (e) {
-      if (f.optional && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if (f.optional && isMissingFile((e as NodeJS.ErrnoException).code)) continue;
       throw new Error(`can't read environment_file ${f.path}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
     Object.assign(env, parseDotenv(text, f.path));

@@ -134,24 +134,43 @@ export class DependencyCoordinator {
     return out;
   }
 
-  /** Stop everything that depends on p (deepest first) and wait until it is down. */
-  async stopDependents(p: Subprocess, seen: Set<Subprocess> = new Set()): Promise<void> {
+  /**
+   * Stop everything that depends on p (deepest first) and wait until it is down; returns
+   * the processes this stopped, in the order it stopped them.
+   */
+  async stopDependents(p: Subprocess, seen: Set<Subprocess> = new Set()): Promise<Subprocess[]> {
     seen.add(p);
+    const stopped: Subprocess[] = [];
     for (const q of this.dependents(p)) {
       if (seen.has(q)) continue;
-      await this.stopDependents(q, seen);
+      stopped.push(...(await this.stopDependents(q, seen)));
       if (STOPPED_STATES.has(q.state)) continue;
       q.stop();
-      await new Promise<void>((resolve) => {
-        if (STOPPED_STATES.has(q.state)) return resolve();
-        const off = q.onStateChange(() => {
-          if (STOPPED_STATES.has(q.state)) {
-            off();
-            resolve();
-          }
-        });
-      });
+      await untilStopped(q);
+      stopped.push(q);
     }
+    return stopped;
+  }
+
+  /**
+   * Restart p for a reason of the daemon's own (failing health checks, memory_limit): stop
+   * what depends on it first, as a stop of p does, then p; start p again and then the
+   * dependents that were running, which wait for p as at startup. `mayStart` is asked
+   * once everything is down (the daemon may be shutting down by then); returns the
+   * dependents started again.
+   */
+  async restart(p: Subprocess, mayStart: () => boolean): Promise<Subprocess[]> {
+    const dependents = await this.stopDependents(p);
+    p.stop();
+    await untilStopped(p);
+    // Not from inside p's state-change callbacks: they are still running when it resolves.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!mayStart() || p.state !== 'STOPPED') return [];
+    this.start(p);
+    // Shallowest first, so each waits on a dependency that is already on its way up.
+    const again = dependents.reverse().filter((q) => q.state === 'STOPPED');
+    for (const q of again) if (q.state === 'STOPPED') this.start(q);
+    return again;
   }
 
   /**
@@ -186,4 +205,17 @@ export class DependencyCoordinator {
     }
     return order;
   }
+}
+
+/** Resolves once p is in a stopped state (at once if it is already). */
+function untilStopped(p: Subprocess): Promise<void> {
+  return new Promise((resolve) => {
+    if (STOPPED_STATES.has(p.state)) return resolve();
+    const off = p.onStateChange(() => {
+      if (STOPPED_STATES.has(p.state)) {
+        off();
+        resolve();
+      }
+    });
+  });
 }

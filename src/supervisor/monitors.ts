@@ -6,29 +6,32 @@
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
-import { STOPPED_STATES } from '../events/states.js';
 import { HealthMonitor, setHealth } from '../process/health.js';
 import { MemoryWatch, treeRss } from '../process/memory.js';
 import type { Supervisor } from './supervisor.js';
 
 /**
- * Restart a process for a reason (unhealthy, over its memory limit): log why, stop it,
- * and start it again once it is STOPPED, unless the daemon is shutting down meanwhile.
+ * Restart a process for a reason (unhealthy, over its memory limit): log why, stop what
+ * depends on it and then it, and start them again once they are down, unless the daemon
+ * is shutting down meanwhile. The dependency side is DependencyCoordinator.restart.
  */
 export function restartProcess(sup: Supervisor, logger: Logger, p: Subprocess, reason: string, busy: WeakSet<Subprocess>): void {
   if (busy.has(p) || sup.mood !== 'RUNNING') return;
   if (p.state !== 'RUNNING' && p.state !== 'STARTING') return;
   busy.add(p);
   logger.warn(`restarting '${p.name}': ${reason}`);
-  const off = p.onStateChange((_from, to) => {
-    if (!STOPPED_STATES.has(to)) return;
-    off();
-    busy.delete(p);
-    setImmediate(() => {
-      if (sup.mood === 'RUNNING' && p.state === 'STOPPED') p.start();
-    });
-  });
-  p.stop();
+  void sup.dependencies
+    .restart(p, () => sup.mood === 'RUNNING')
+    .then(
+      (dependents) => {
+        if (dependents.length) {
+          const names = dependents.map((q) => `'${q.name}'`).join(', ');
+          logger.info(`restarting ${names} after '${p.name}' (depends_on)`);
+        }
+      },
+      (e: unknown) => logger.error(`restarting '${p.name}' failed: ${(e as Error).message}`),
+    )
+    .finally(() => busy.delete(p));
 }
 
 /** Follows the bus for the life of one core run; returns the detach function. */

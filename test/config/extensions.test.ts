@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { load, loadError, proc } from './helpers.js';
+import * as path from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { configError, load, loadError, proc, testSystem, writeFiles } from './helpers.js';
 
 test('extension defaults keep Supervisor behaviour', () => {
   const cfg = load('[supervisord]\n[program:a]\ncommand=c\n');
@@ -61,6 +63,7 @@ test('every extension key', () => {
       'stderr_line_prefix=%(group_name)s!',
       'environment_file=%(here)s/base.env, -local.env',
     ].join('\n'),
+    { 'base.env': 'A=1\n' },
   );
   const p = proc(cfg, 'a1');
   assert.deepEqual(p.ext, {
@@ -103,6 +106,55 @@ test('invalid extension values', () => {
   assert.match(loadError(base + 'memory_limit=lots\n'), /'memory_limit'.*invalid literal/);
   assert.match(loadError(base + 'healthcheck_restart=perhaps\n'), /'healthcheck_restart'.*not a valid boolean/);
   assert.match(loadError(base + 'depends_on=b:ready\n[program:b]\ncommand=c\n'), /'depends_on'.*unknown condition 'ready' for 'b'/);
+});
+
+test('environment_file: a required file missing at load is a config error naming file, line, section, key, value and path', () => {
+  const conf = '[supervisord]\n[program:app]\ncommand=c\nenvironment_file=-opt.env, %(here)s/app.env\n';
+  assert.equal(
+    loadError(conf),
+    "Invalid value '-opt.env, DIR/app.env' for 'environment_file' in section [program:app] (file: DIR/supervisord.conf, line 4): " +
+      "no such file DIR/app.env (start the path with '-' if the file is optional)",
+  );
+  // A leading component that is a plain file is missing too, for required and optional paths alike.
+  assert.match(
+    loadError('[supervisord]\n[program:app]\ncommand=c\nenvironment_file=supervisord.conf/x.env\n'),
+    /: no such file DIR\/supervisord.conf\/x.env \(start the path/,
+  );
+  assert.deepEqual(
+    load('[supervisord]\n[program:app]\ncommand=c\nenvironment_file=-supervisord.conf/x.env\n').groups[0]!.processes[0]!.ext.environmentFiles.length,
+    1,
+  );
+});
+
+test('environment_file: a directory is a config error even when optional; relative paths follow the defining file', () => {
+  assert.match(
+    loadError('[supervisord]\n[include]\nfiles=conf.d/*.conf\n[program:a]\ncommand=c\nenvironment_file=-/tmp\n'),
+    /^Invalid value '-\/tmp' for 'environment_file' in section \[program:a\] \(file: DIR\/supervisord.conf, line 6\): \/tmp is a directory$/,
+  );
+  const cfg = load('[supervisord]\n[include]\nfiles=conf.d/*.conf\n', {
+    'conf.d/app.conf': '[program:app]\ncommand=c\nenvironment_file=app.env\n',
+    'conf.d/app.env': 'A=1\n',
+  });
+  assert.deepEqual(proc(cfg, 'app').ext.environmentFiles, [{ path: `${cfg.dir}/conf.d/app.env`, optional: false }]);
+  const dir = writeFiles({ 'supervisord.conf': '[supervisord]\n[include]\nfiles=conf.d/*.conf\n', 'conf.d/app.conf': '[program:app]\ncommand=c\nenvironment_file=app.env\n' });
+  const e = configError(() => loadConfig(path.join(dir, 'supervisord.conf'), testSystem({ cwd: dir })));
+  assert.equal(e.location.file, `${dir}/conf.d/app.conf`);
+  assert.equal(e.location.line, 3);
+  assert.equal(e.location.key, 'environment_file');
+});
+
+test('environment_file: the check goes through SystemInfo.fileProblem (the loader itself does no I/O)', () => {
+  const dir = writeFiles({ 'supervisord.conf': '[supervisord]\n[program:app]\ncommand=c\nenvironment_file=/nonexistent/app.env\n' });
+  const asked: string[] = [];
+  const sys = testSystem({ cwd: dir, fileProblem: (p) => (asked.push(p), null) });
+  const cfg = loadConfig(path.join(dir, 'supervisord.conf'), sys);
+  assert.deepEqual(proc(cfg, 'app').ext.environmentFiles, [{ path: '/nonexistent/app.env', optional: false }]);
+  assert.deepEqual(asked, ['/nonexistent/app.env']);
+  const denied = testSystem({ cwd: dir, fileProblem: () => 'EACCES' });
+  assert.match(
+    configError(() => loadConfig(path.join(dir, 'supervisord.conf'), denied)).message,
+    /line 4\): \/nonexistent\/app.env is not readable \(permission denied\)$/,
+  );
 });
 
 test('depends_on: unknown names are errors naming file, section and key', () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { startDaemon } from '../helpers/daemon.js';
+import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDaemon, waitFor } from '../helpers/daemon.js';
 import { Fault } from '../../src/errors/faults.js';
 
 const order = (log: string, re: RegExp): string[] => [...log.matchAll(re)].map((m) => m[1]!);
@@ -85,5 +86,42 @@ test('depends_on: stopping a dependency stops its dependents first; shutdown sto
     // The second round (shutdown) must go web, api, db although db has the highest priority number.
     rmSync(d.dir, { recursive: true, force: true });
     assert.deepEqual(stops.slice(-3), ['web', 'api', 'db']);
+  }
+});
+
+test('depends_on: a restart for failing health checks restarts what depends on it (transitively), after it; stopped dependents stay stopped', async () => {
+  const d = await startDaemon({
+    programs:
+      '[program:db]\ncommand=sh -c "touch %(here)s/ok; exec sleep 1000"\nstartsecs=0\n' +
+      'healthcheck=exec:test -f %(here)s/ok\nhealthcheck_interval=1\nhealthcheck_retries=1\n\n' +
+      '[program:api]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db:healthy\n\n' +
+      '[program:web]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=api\n\n' +
+      '[program:report]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db\nautostart=false\n',
+  });
+  try {
+    await d.waitStates({ 'db:db': 'RUNNING', 'api:api': 'RUNNING', 'web:web': 'RUNNING' }, 15_000);
+    const before = { db: (await d.info('db')).pid, api: (await d.info('api')).pid, web: (await d.info('web')).pid };
+    // The next check fails: db is restarted, and its command makes it healthy again.
+    unlinkSync(join(d.dir, 'ok'));
+    await waitFor('db restarted', async () => (await d.info('db')).pid !== before.db, 20_000);
+    const after = await waitFor('api and web running with new pids', async () => {
+      const [api, web] = [await d.info('api'), await d.info('web')];
+      return api.statename === 'RUNNING' && web.statename === 'RUNNING' && api.pid !== before.api && web.pid !== before.web
+        ? { api, web }
+        : undefined;
+    }, 20_000);
+    assert.notEqual(after.api.pid, 0);
+    assert.equal((await d.info('report')).statename, 'STOPPED', 'a dependent that was not running is not started');
+    const log = d.mainLog();
+    const restart = log.indexOf("WARN restarting 'db': unhealthy");
+    assert.ok(restart > 0, log);
+    const at = (s: string): number => log.indexOf(s, restart);
+    // Dependents stop first (deepest first) and start again after db is back and healthy.
+    assert.ok(at('stopped: web') < at('stopped: api') && at('stopped: api') < at('stopped: db'), log);
+    assert.ok(at("spawned: 'db'") < at("health: 'db' is healthy"), log);
+    assert.ok(at("health: 'db' is healthy") < at("spawned: 'api'") && at("spawned: 'api'") < at("spawned: 'web'"), log);
+    writeFileSync(join(d.dir, 'ok'), '');
+  } finally {
+    await d.stop();
   }
 });

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startDaemon, waitFor } from '../helpers/daemon.js';
 import { step, initialSnapshot, backoffDelay, type MachineConfig } from '../../src/process/machine.js';
 
@@ -52,41 +50,6 @@ test('fatal_retry_after tries a FATAL process again later', async () => {
   });
   try {
     await waitFor('retried after FATAL', () => (d.mainLog().match(/gave up: f entered FATAL/g) ?? []).length >= 2, 10_000);
-  } finally {
-    await d.stop();
-  }
-});
-
-test('environment_file: dotenv files, later override earlier, environment= overrides all, optional "-" files, reread at start', async () => {
-  const d = await startDaemon({ programs: '' });
-  try {
-    writeFileSync(join(d.dir, 'a.env'), '# base\nexport A=1\nB="two words"\nC=\'lit $X\'\n');
-    writeFileSync(join(d.dir, 'b.env'), 'A=override\nD=from-b # comment\n');
-    await d.writeConfig(
-      '[program:e]\ncommand=sh -c "echo A=$A B=$B C=$C D=$D E=$E; sleep 1000"\nstartsecs=0\n' +
-        'environment_file=%(here)s/a.env, %(here)s/b.env, -%(here)s/missing.env\nenvironment=E="prog",D="prog-d"\nstdout_logfile=%(here)s/e.out\n',
-    );
-    await d.call('supervisor.reloadConfig');
-    await d.call('supervisor.addProcessGroup', 'e');
-    await d.waitState('e', 'RUNNING');
-    const out = await waitFor('output', () => readFileSync(join(d.dir, 'e.out'), 'utf8') || undefined);
-    assert.equal(out.trim(), 'A=override B=two words C=lit $X D=prog-d E=prog');
-    writeFileSync(join(d.dir, 'b.env'), 'A=edited\n');
-    await d.call('supervisor.stopProcess', 'e');
-    await d.call('supervisor.startProcess', 'e');
-    await waitFor('edited value after restart', () => readFileSync(join(d.dir, 'e.out'), 'utf8').includes('A=edited'));
-  } finally {
-    await d.stop();
-  }
-});
-
-test('environment_file: a missing required file is a spawn error naming it', async () => {
-  const d = await startDaemon({
-    programs: '[program:e]\ncommand=sleep 100\nenvironment_file=/nonexistent/app.env\nstartretries=0\n',
-  });
-  try {
-    const e = await d.waitState('e', 'FATAL');
-    assert.equal(e.description, "can't read environment_file /nonexistent/app.env: ENOENT");
   } finally {
     await d.stop();
   }
