@@ -9,6 +9,7 @@ import { attachMonitors } from '../supervisor/monitors.js';
 import { CsrfGuard } from '../http/csrf.js';
 import { apiRoute } from '../http/api.js';
 import { webRoute } from '../web/pages.js';
+import { pageSource } from '../web/source.js';
 import { fleetRoutes } from '../web/fleet.js';
 import { stateFileExtension } from './statefile.js';
 
@@ -53,7 +54,7 @@ export function webExtension(): DaemonExtension {
         // Fleet view (docs/fleet.md) first: apiRoute and webRoute own /api/* and /assets/*.
         ...fleet.routes,
         apiRoute({ control, sup: supervisor, bus, csrf, logger }),
-        webRoute({ token: csrf.token, identification, fleet: fleet.hasFleet }),
+        webRoute({ token: csrf.token, identification, fleet: fleet.hasFleet, source: pageSource(control, supervisor) }),
       ];
     },
   };

@@ -1,24 +1,29 @@
-// The web UI's HTML shells and static assets. Pages are tiny server-rendered shells (the
-// client scripts fill them from the JSON API); anything variable is HTML-escaped, and a
-// strict Content-Security-Policy forbids inline script, inline style and any origin but
-// ours, so even a missed escape cannot run code or phone home.
+// The web UI's pages and static assets. The status page is rendered whole on the server
+// (every process, its state and description: complete without JavaScript, for curl, w3m
+// and scripts), with the same markup the client then keeps live (client/markup.ts); the
+// log page carries the log's tail. Anything variable is HTML-escaped, and a strict
+// Content-Security-Policy forbids inline script, inline style and any origin but ours,
+// so even a missed escape cannot run code or phone home.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route } from '../http/server.js';
 import { SECURITY_HEADERS } from '../http/json.js';
 import { sendText } from '../http/server.js';
 import { STYLESHEET } from './assets/style.js';
+import { countsText, escapeHtml, statusBodyHtml, tailHref, type RowInfo } from './client/markup.js';
+import type { LogTail, PageSource } from './source.js';
+
+export { escapeHtml };
 
 export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** What the log page shows before (and without) JavaScript. */
+export const TAIL_WINDOW = 64 * 1024;
 
 /** The compiled client scripts (tsc puts them next to this module), loaded once. */
-const CLIENT_FILES = ['common.js', 'status.js', 'tail.js'] as const;
+const CLIENT_FILES = ['common.js', 'markup.js', 'status.js', 'tail.js'] as const;
 const clientCache = new Map<string, Buffer>();
 function clientScript(name: string): Buffer | undefined {
   if (!(CLIENT_FILES as readonly string[]).includes(name)) return undefined;
@@ -48,6 +53,8 @@ interface PageOptions {
   script: string;
   bodyAttrs?: Record<string, string>;
   body: string;
+  /** What a browser without JavaScript is told (the page itself is already complete). */
+  noscript: string;
 }
 
 function page(o: PageOptions): string {
@@ -68,59 +75,91 @@ function page(o: PageOptions): string {
 </head>
 <body${attrs}>
 ${o.body}
-<noscript><p class="msg error">This page needs JavaScript (served by supervisord itself, no external resources).</p></noscript>
+<noscript><p class="msg">${o.noscript}</p></noscript>
 </body>
 </html>
 `;
 }
 
-export function statusPage(token: string, identification: string, fleet = false): string {
+export interface StatusView {
+  identification: string;
+  fleet?: boolean;
+  /** null: the daemon is shutting down and lists nothing. */
+  processes: readonly RowInfo[] | null;
+  /** Server time (epoch seconds) the uptimes are computed at. */
+  now: number;
+}
+
+export function statusPage(token: string, v: StatusView): string {
+  const infos = v.processes ?? [];
+  let running = 0;
+  for (const i of infos) if (i.statename === 'RUNNING') running++;
+  // The `now` the uptimes were computed at: the client measures its clock skew from it.
   return page({
-    title: `Supervisor Status (${identification})`,
+    title: `Supervisor Status (${v.identification})`,
     token,
     script: 'status.js',
+    noscript: 'Without JavaScript this is the state when the page was loaded: <a href="./">reload</a> to refresh; the buttons need JavaScript.',
     body: `<header class="top">
-<h1>Supervisor <small>${escapeHtml(identification)}</small></h1>
-${fleet ? '<a href="fleet.html" class="fleet-link">Fleet</a>\n' : ''}<span id="conn" class="conn" role="status">connecting…</span>
+<h1>Supervisor <small>${escapeHtml(v.identification)}</small></h1>
+${v.fleet ? '<a href="fleet.html" class="fleet-link">Fleet</a>\n' : ''}<span id="conn" class="conn" role="status"></span>
 </header>
-<div id="message" class="msg" role="status" aria-live="polite"></div>
+<div id="message" class="msg${v.processes ? '' : ' error'}" role="status" aria-live="polite">${v.processes ? '' : 'supervisord is shutting down'}</div>
 <div class="toolbar">
 <label class="filter"><span class="sr">Filter processes</span><input id="filter" type="search" placeholder="Filter by name, group or state  ( / )" autocomplete="off" spellcheck="false"></label>
-<span id="counts" class="counts" aria-live="off"></span>
+<span id="counts" class="counts" aria-live="off">${countsText(running, infos.length, null)}</span>
 <button type="button" id="restart-all">Restart all</button>
 <button type="button" id="stop-all" class="danger">Stop all</button>
 </div>
 <main>
-<table id="status" class="status">
+<table id="status" class="status" data-now="${v.now}">
 <thead><tr><th scope="col">State</th><th scope="col">Description</th><th scope="col">Name</th><th scope="col">Actions</th></tr></thead>
+${statusBodyHtml(infos, v.now)}
 </table>
-<p id="empty" class="empty" hidden>No processes match.</p>
+<p id="empty" class="empty" hidden></p>
 </main>
 <footer>Supervisor 4.2.5-compatible · supervisor-ts</footer>`,
   });
 }
 
-export function tailPage(token: string, processname: string | null, channel: string): string {
+/** The log page; `tail` is what it shows before the live stream takes over (or without JavaScript). */
+export function tailPage(token: string, processname: string | null, channel: 'stdout' | 'stderr', tail: LogTail | null = null): string {
+  const name = tail && tail.kind !== 'no-process' ? tail.full : processname;
+  const state = tail && tail.kind !== 'no-process' ? tail.statename : '';
+  let text = '';
+  let range = '';
+  let message = '';
+  if (tail?.kind === 'ok') {
+    text = escapeHtml(tail.text);
+    range = tail.start > 0 ? `showing bytes ${tail.start}–${tail.end}` : `${tail.end} bytes`;
+  } else if (tail?.kind === 'no-file') message = escapeHtml(`No file for ${tail.full} (${channel})`);
+  else if (processname && tail?.kind === 'no-process') message = escapeHtml(`No such process: ${processname}`);
+  const ch = (c: 'stdout' | 'stderr'): string =>
+    `<a id="ch-${c}" href="${name ? escapeHtml(tailHref(name, c)) : '#'}"${c === channel ? ' aria-current="page"' : ''}>${c}</a>`;
+  const plain = name ? `logtail/${encodeURIComponent(name)}${channel === 'stderr' ? '/stderr' : ''}` : '';
   return page({
     title: processname ? `Supervisor tail of process ${processname}` : 'Supervisor tail',
     token,
     script: 'tail.js',
     bodyAttrs: { 'data-process': processname ?? '', 'data-channel': channel, class: 'tail' },
+    noscript:
+      'Without JavaScript this is the end of the log when the page was loaded: <a href="">reload</a> for more' +
+      (plain ? `, or <a href="${escapeHtml(plain)}">follow it as plain text</a>.` : '.'),
     body: `<header class="top">
 <h1><a href="./" class="back" aria-label="Back to status">◀</a> <span id="title">${escapeHtml(processname ?? 'No process name found')}</span></h1>
-<span id="pstate" class="state"></span>
-<span id="conn" class="conn" role="status">connecting…</span>
+<span id="pstate" class="state${state ? ` st-${escapeHtml(state)}` : ''}">${escapeHtml(state)}</span>
+<span id="conn" class="conn" role="status"></span>
 </header>
 <div class="toolbar">
-<nav class="channels" aria-label="Channel"><a id="ch-stdout" href="#">stdout</a> <a id="ch-stderr" href="#">stderr</a></nav>
+<nav class="channels" aria-label="Channel">${ch('stdout')} ${ch('stderr')}</nav>
 <button type="button" id="earlier">Load earlier</button>
 <button type="button" id="follow" aria-pressed="true">Following</button>
 <button type="button" id="bottom">Jump to end</button>
 <button type="button" id="clear" class="danger">Clear log</button>
-<span id="range" class="counts"></span>
+<span id="range" class="counts">${range}</span>
 </div>
-<div id="message" class="msg" role="status" aria-live="polite"></div>
-<pre id="log" class="log" tabindex="0" aria-label="Log output"></pre>`,
+<div id="message" class="msg${message ? ' error' : ''}" role="status" aria-live="polite">${message}</div>
+<pre id="log" class="log" tabindex="0" aria-label="Log output">${text}</pre>`,
   });
 }
 
@@ -129,6 +168,7 @@ export interface WebDeps {
   identification(): string;
   /** The daemon's config names hosts: link the fleet view (docs/fleet.md). */
   fleet?: boolean;
+  source: PageSource;
 }
 
 /** `/`, `/index.html`, `/tail.html` and `/assets/*`, Supervisor's paths where it has them. */
@@ -146,9 +186,12 @@ export function webRoute(d: WebDeps): Route {
     req.resume();
     if (p === '/tail.html') {
       const ch = url.searchParams.get('channel') === 'stderr' ? 'stderr' : 'stdout';
-      send(res, 200, 'text/html; charset=utf-8', tailPage(d.token, url.searchParams.get('processname'), ch));
+      const name = url.searchParams.get('processname');
+      send(res, 200, 'text/html; charset=utf-8', tailPage(d.token, name, ch, name ? d.source.logTail(name, ch, TAIL_WINDOW) : null));
     } else if (isPage) {
-      send(res, 200, 'text/html; charset=utf-8', statusPage(d.token, d.identification(), d.fleet === true));
+      const processes = d.source.processes();
+      const now = processes?.[0]?.now ?? Math.floor(Date.now() / 1000);
+      send(res, 200, 'text/html; charset=utf-8', statusPage(d.token, { identification: d.identification(), fleet: d.fleet === true, processes, now }));
     } else if (p === '/assets/app.css') {
       send(res, 200, 'text/css; charset=utf-8', STYLESHEET, { 'Cache-Control': 'no-cache' });
     } else {

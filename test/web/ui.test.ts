@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startWebDaemon, waitFor, type WebDaemon, AUTH } from './fixture.js';
 import { programs, type Programs } from './programs.js';
@@ -266,6 +266,56 @@ describe('web UI in Chromium', { skip }, () => {
     const now = await d.info('sleeper');
     assert.equal(now.statename, 'RUNNING');
     assert.equal(now.pid, pid);
+  });
+
+  test('without JavaScript the status table and the log page are complete, and the log link works', async () => {
+    const noJs = await browser.newContext({ javaScriptEnabled: false, httpCredentials: { username: AUTH.username, password: AUTH.password } });
+    try {
+      const page = await noJs.newPage();
+      page.setDefaultTimeout(10_000);
+      await page.goto(d.base + '/');
+      const groups = await page.locator('tbody[data-group]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.group));
+      assert.deepEqual(groups, ['big', 'idle', 'pool', 'sleeper', 'talker']);
+      const sleeper = (await d.info('sleeper')).statename;
+      assert.equal(await stateOf(page, 'sleeper:sleeper').innerText(), sleeper);
+      assert.equal(await row(page, 'pool:pool_1').locator('td.name').innerText(), 'pool:pool_1');
+      await page.getByRole('link', { name: 'talker', exact: true }).click();
+      await page.waitForURL(/tail\.html\?processname=talker%3Atalker$/);
+      assert.match(await page.locator('#log').innerText(), /out \d+ <b>&amp;/);
+      assert.equal(await page.locator('#log b').count(), 0);
+      await page.getByRole('link', { name: 'stderr' }).click();
+      await page.waitForURL(/channel=stderr$/);
+      assert.match(await page.locator('#log').innerText(), /err \d+/);
+    } finally {
+      await noJs.close();
+    }
+  });
+
+  test('a group added or removed at runtime appears and goes live, built from the same row markup', async () => {
+    const page = await openPage('/');
+    await stateOf(page, 'sleeper:sleeper').waitFor();
+    appendFileSync(d.configPath, '\n[program:added]\ncommand=sleep 1000\nprocess_name=%(program_name)s_%(process_num)s\nnumprocs=2\nautostart=false\nstartsecs=0\n');
+    const c = d.client();
+    try {
+      await c.call('supervisor.reloadConfig');
+      await c.call('supervisor.addProcessGroup', ['added']);
+      await stateOf(page, 'added:added_0').filter({ hasText: 'STOPPED' }).waitFor({ timeout: 5000 });
+      // Built in the browser from markup.ts: the same cells and labels as the server's rows.
+      const server = (await d.req('GET', '/')).text;
+      const cells = async (name: string): Promise<string[]> => row(page, name).locator('td').evaluateAll((els) => els.map((e) => e.className));
+      assert.deepEqual(await cells('added:added_0'), await cells('pool:pool_0'));
+      assert.ok(server.includes('data-name="added:added_1"'));
+      assert.equal(await page.locator('tbody[data-group="added"] .gsum').innerText(), '0/2 running');
+      await page.getByRole('button', { name: 'Start added:added_1', exact: true }).click();
+      await stateOf(page, 'added:added_1').filter({ hasText: 'RUNNING' }).waitFor();
+      assert.equal(await page.locator('tbody[data-group="added"] .gsum').innerText(), '1/2 running');
+      await c.call('supervisor.stopProcessGroup', ['added']);
+      await c.call('supervisor.removeProcessGroup', ['added']);
+      await page.locator('tbody[data-group="added"]').waitFor({ state: 'detached', timeout: 5000 });
+    } finally {
+      c.close();
+    }
+    await page.close();
   });
 
   test('no page error and no request left the daemon', () => {

@@ -16,7 +16,7 @@ test('escapeHtml covers every markup character', () => {
   assert.equal(escapeHtml(`<a href="x" onclick='y'>&</a>`), '&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;&#60;/a&#62;');
   const html = tailPage('tok', '"><img src=x onerror=alert(1)>', 'stdout');
   assert.ok(!html.includes('<img'));
-  assert.ok(statusPage('t"k', '<b>').includes('content="t&#34;k"'));
+  assert.ok(statusPage('t"k', { identification: '<b>', processes: [], now: 0 }).includes('content="t&#34;k"'));
 });
 
 test('CsrfGuard: token required; Sec-Fetch-Site and Origin checked when present', () => {

@@ -1,8 +1,10 @@
 // Browser-side helpers shared by the status and tail pages (compiled by tsc, served by
-// the daemon from /assets/). No framework: DOM APIs and textContent only, never
-// innerHTML, so process names and log text can never become markup.
+// the daemon from /assets/). No framework: DOM APIs and textContent; the only markup
+// parsed is markup.ts's own, where every value is escaped, so process names and log text
+// can never become markup.
 
 export type { ProcessInfo } from '../../control/types.js';
+export { formatUptime, fullName } from './markup.js';
 
 export interface ActionReply {
   ok?: boolean;
@@ -45,16 +47,6 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return e as T;
 }
 
-/** Python's str(timedelta) for whole seconds, as Supervisor prints uptimes. */
-export function formatUptime(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const days = Math.floor(s / 86400);
-  const rest = s % 86400;
-  const p2 = (n: number): string => String(n).padStart(2, '0');
-  const hms = `${Math.floor(rest / 3600)}:${p2(Math.floor((rest % 3600) / 60))}:${p2(rest % 60)}`;
-  return days ? `${days} day${days === 1 ? '' : 's'}, ${hms}` : hms;
-}
-
 /** Shows an action's outcome in the page's live region (screen readers announce it). */
 export function showMessage(text: string, kind: 'ok' | 'error' | 'pending'): void {
   const m = byId('message');
@@ -66,10 +58,6 @@ export function setConnection(live: boolean, text: string): void {
   const c = byId('conn');
   c.textContent = text;
   c.className = `conn ${live ? 'live' : 'down'}`;
-}
-
-export function fullName(i: { group: string; name: string }): string {
-  return `${i.group}:${i.name}`;
 }
 
 export function apiPath(...parts: string[]): string {

@@ -1,14 +1,31 @@
-// The status page: every process grouped by group, live over /api/events. State events
-// are coalesced per animation frame and touch only the rows that changed, so a burst of
-// hundreds of transitions (startall on 200 processes) costs one short DOM pass per frame.
-import { apiPath, byId, el, formatUptime, fullName, postAction, setConnection, showMessage, type ProcessInfo } from './common.js';
+// The status page: every process grouped by group, live over /api/events. The server
+// renders the whole table (markup.ts); this script adopts those rows as they are, builds
+// the rows of groups added later from the same markup, and from then on touches only what
+// changes. State events are coalesced per animation frame, so a burst of hundreds of
+// transitions (startall on 200 processes) costs one short DOM pass per frame.
+import { apiPath, byId, postAction, setConnection, showMessage } from './common.js';
+import {
+  actionDisabled,
+  countsText,
+  describe,
+  fullName,
+  groupHeadHtml,
+  groupSummary,
+  isSolo,
+  NO_MATCH,
+  processRowHtml,
+  ROW_ACTIONS,
+  stateClass,
+  type RowAction,
+  type RowInfo,
+} from './markup.js';
 
 interface Row {
-  info: ProcessInfo;
+  info: RowInfo;
   tr: HTMLTableRowElement;
-  state: HTMLSpanElement;
-  desc: HTMLTableCellElement;
-  buttons: Record<'start' | 'stop' | 'restart' | 'clearlog', HTMLButtonElement>;
+  state: HTMLElement;
+  desc: HTMLElement;
+  buttons: Partial<Record<RowAction, HTMLButtonElement>>;
   busy: boolean;
   visible: boolean;
 }
@@ -16,7 +33,7 @@ interface Row {
 interface Group {
   name: string;
   tbody: HTMLTableSectionElement;
-  summary: HTMLSpanElement;
+  summary: HTMLElement;
   rows: Map<string, Row>;
 }
 
@@ -26,8 +43,11 @@ interface Stats {
   flushes: number;
   maxFlushMs: number;
   maxLatencyMs: number;
+  /** Taking over the server-rendered table; applying the last `hello`. */
+  hydrateMs: number;
+  helloMs: number;
 }
-const stats: Stats = { events: 0, flushes: 0, maxFlushMs: 0, maxLatencyMs: 0 };
+const stats: Stats = { events: 0, flushes: 0, maxFlushMs: 0, maxLatencyMs: 0, hydrateMs: 0, helloMs: 0 };
 (window as unknown as { svStats: Stats }).svStats = stats;
 
 const table = byId<HTMLTableElement>('status');
@@ -35,23 +55,18 @@ const filterInput = byId<HTMLInputElement>('filter');
 const rows = new Map<string, Row>();
 const groups = new Map<string, Group>();
 /** Server clock minus ours, in seconds: uptimes tick locally without drifting. */
-let skew = 0;
+let skew = Number(table.dataset.now) - Date.now() / 1000 || 0;
 let filterTokens: string[] = [];
 
-const displayName = (i: ProcessInfo): string => (i.group === i.name ? i.name : fullName(i));
 const serverNow = (): number => Date.now() / 1000 + skew;
 
-function describe(i: ProcessInfo): string {
-  return i.statename === 'RUNNING' ? `pid ${i.pid}, uptime ${formatUptime(serverNow() - i.start)}` : i.description;
-}
-
-function button(label: string, action: string, target: string, cls = ''): HTMLButtonElement {
-  const b = el('button', cls, label);
-  b.type = 'button';
-  b.dataset.action = action;
-  b.dataset.target = target;
-  b.setAttribute('aria-label', `${label} ${target}`);
-  return b;
+/** Parses markup.ts's markup (every value in it escaped there) into its element. */
+const template = document.createElement('template');
+function fromMarkup<T extends Element>(html: string): T {
+  template.innerHTML = html;
+  const e = template.content.firstElementChild as T;
+  template.content.replaceChildren();
+  return e;
 }
 
 function sortedInsert(parent: HTMLElement, node: HTMLElement, key: string, keyOf: (n: Element) => string, after: Element | null = null): void {
@@ -60,72 +75,92 @@ function sortedInsert(parent: HTMLElement, node: HTMLElement, key: string, keyOf
   parent.insertBefore(node, ref);
 }
 
-function ensureGroup(name: string): Group {
-  let g = groups.get(name);
-  if (g) return g;
-  const tbody = el('tbody');
-  tbody.dataset.group = name;
-  const head = el('tr', 'group');
-  const th = el('th');
-  th.colSpan = 4;
-  th.scope = 'rowgroup';
-  const summary = el('span', 'gsum');
-  const actions = el('span', 'gactions');
-  actions.append(button('Start group', 'group-start', name), button('Stop group', 'group-stop', name), button('Restart group', 'group-restart', name));
-  th.append(el('span', 'gname', name), summary, actions);
-  head.append(th);
-  tbody.append(head);
-  g = { name, tbody, summary, rows: new Map() };
+function adoptGroup(name: string, tbody: HTMLTableSectionElement): Group {
+  const g: Group = { name, tbody, summary: tbody.querySelector<HTMLElement>('.gsum')!, rows: new Map() };
   groups.set(name, g);
-  sortedInsert(table, tbody, name, (n) => (n instanceof HTMLTableSectionElement && n.dataset.group !== undefined ? n.dataset.group : ''), table.tHead);
   return g;
 }
 
-function addRow(info: ProcessInfo): Row {
+function adoptRow(g: Group, tr: HTMLTableRowElement, info: RowInfo): Row {
+  const buttons: Row['buttons'] = {};
+  for (const b of tr.querySelectorAll<HTMLButtonElement>('td.actions button')) buttons[b.dataset.action as RowAction] = b;
+  const row: Row = { info, tr, state: tr.querySelector<HTMLElement>('.state')!, desc: tr.querySelector<HTMLElement>('td.desc')!, buttons, busy: false, visible: !tr.hidden };
   const full = fullName(info);
-  const g = ensureGroup(info.group);
-  const tr = el('tr', 'proc');
-  tr.dataset.name = full;
-  const stateTd = el('td', 'state-cell');
-  const state = el('span', 'state');
-  stateTd.append(state);
-  const desc = el('td', 'desc');
-  const nameTd = el('td', 'name');
-  const link = el('a', '', displayName(info));
-  link.href = `tail.html?processname=${encodeURIComponent(full)}`;
-  link.title = `Log of ${full}`;
-  nameTd.append(link);
-  const act = el('td', 'actions');
-  const buttons = {
-    start: button('Start', 'start', full),
-    stop: button('Stop', 'stop', full),
-    restart: button('Restart', 'restart', full),
-    clearlog: button('Clear log', 'clearlog', full),
-  };
-  act.append(buttons.start, buttons.stop, buttons.restart, buttons.clearlog);
-  tr.append(stateTd, desc, nameTd, act);
-  const row: Row = { info, tr, state, desc, buttons, busy: false, visible: true };
   rows.set(full, row);
   g.rows.set(full, row);
-  sortedInsert(g.tbody, tr, full, (n) => (n instanceof HTMLElement && n.dataset.name !== undefined ? n.dataset.name : ''), g.tbody.firstElementChild);
-  paint(row);
   return row;
 }
 
-const CAN_START = new Set(['STOPPED', 'EXITED', 'FATAL', 'BACKOFF']);
-const CAN_STOP = new Set(['RUNNING', 'STARTING', 'BACKOFF']);
+/**
+ * What a server-rendered row says about its process, enough to filter it and tick its
+ * uptime until the event stream's `hello` brings the full struct.
+ */
+function infoFromRow(group: string, tr: HTMLTableRowElement, desc: string): RowInfo {
+  const full = tr.dataset.name ?? '';
+  const statename = tr.dataset.state ?? 'UNKNOWN';
+  const unexpected = tr.querySelector('.state')?.classList.contains('unexpected') === true;
+  return {
+    group,
+    name: full.slice(group.length + 1),
+    statename,
+    state: 0,
+    pid: Number(tr.dataset.pid) || 0,
+    start: Number(tr.dataset.start) || 0,
+    stop: 0,
+    now: 0,
+    description: desc,
+    spawnerr: '',
+    exitstatus: unexpected ? 1 : 0,
+    logfile: '',
+    stdout_logfile: '',
+    stderr_logfile: '',
+  };
+}
 
+/** Takes over the table the server rendered. */
+function hydrate(): void {
+  for (const tbody of table.tBodies) {
+    const name = tbody.dataset.group;
+    if (name === undefined) continue;
+    const g = adoptGroup(name, tbody);
+    for (const tr of tbody.rows) {
+      if (tr.classList.contains('proc')) adoptRow(g, tr, infoFromRow(name, tr, tr.querySelector('td.desc')?.textContent ?? ''));
+    }
+  }
+}
+
+function ensureGroup(name: string): Group {
+  const known = groups.get(name);
+  if (known) return known;
+  const tbody = fromMarkup<HTMLTableSectionElement>(groupHeadHtml(name, 0, []) + '</tbody>');
+  sortedInsert(table, tbody, name, (n) => (n instanceof HTMLTableSectionElement && n.dataset.group !== undefined ? n.dataset.group : ''), table.tHead);
+  return adoptGroup(name, tbody);
+}
+
+function addRow(info: RowInfo): Row {
+  const g = ensureGroup(info.group);
+  const tr = fromMarkup<HTMLTableRowElement>(processRowHtml(info, serverNow()));
+  sortedInsert(g.tbody, tr, fullName(info), (n) => (n instanceof HTMLElement && n.dataset.name !== undefined ? n.dataset.name : ''), g.tbody.firstElementChild);
+  return adoptRow(g, tr, info);
+}
+
+/** Writes only what differs: a `hello` repaints every row, mostly with what it already shows. */
 function paint(row: Row): void {
   const i = row.info;
-  const unexpected = i.statename === 'EXITED' && i.description !== '' && i.exitstatus !== 0;
-  row.state.textContent = i.statename;
-  row.state.className = `state st-${i.statename}${unexpected ? ' unexpected' : ''}`;
-  row.desc.textContent = describe(i);
-  row.buttons.start.disabled = row.busy || !CAN_START.has(i.statename);
-  row.buttons.stop.disabled = row.busy || !CAN_STOP.has(i.statename);
-  row.buttons.restart.disabled = row.busy || i.statename === 'STOPPING';
-  row.buttons.clearlog.disabled = row.busy;
-  row.tr.dataset.state = i.statename;
+  const cls = stateClass(i);
+  const desc = describe(i, serverNow());
+  if (row.state.textContent !== i.statename) row.state.textContent = i.statename;
+  if (row.state.className !== cls) row.state.className = cls;
+  if (row.desc.textContent !== desc) row.desc.textContent = desc;
+  for (const [action] of ROW_ACTIONS) {
+    const b = row.buttons[action];
+    const off = actionDisabled(action, i.statename, row.busy);
+    if (b && b.disabled !== off) b.disabled = off;
+  }
+  const ds = row.tr.dataset;
+  if (ds.state !== i.statename) ds.state = i.statename;
+  if (ds.pid !== String(i.pid)) ds.pid = String(i.pid);
+  if (ds.start !== String(i.start)) ds.start = String(i.start);
 }
 
 function matches(row: Row): boolean {
@@ -141,11 +176,10 @@ function refreshGroup(g: Group): void {
     if (r.info.statename === 'RUNNING') running++;
     if (r.visible) shown++;
   }
-  g.summary.textContent = `${running}/${g.rows.size} running`;
+  g.summary.textContent = groupSummary(running, g.rows.size);
   g.tbody.hidden = shown === 0;
-  // A plain [program:x] is a group of one with the same name: its group row is noise.
-  const only = g.rows.size === 1 ? g.rows.values().next().value : undefined;
-  g.tbody.classList.toggle('solo', only !== undefined && only.info.name === g.name);
+  const first = g.rows.size === 1 ? g.rows.values().next().value : undefined;
+  g.tbody.classList.toggle('solo', isSolo(g.name, g.rows.size, first?.info.name));
 }
 
 function refreshCounts(): void {
@@ -155,7 +189,7 @@ function refreshCounts(): void {
     if (r.visible) shown++;
     if (r.info.statename === 'RUNNING') running++;
   }
-  byId('counts').textContent = `${running} of ${rows.size} running${filterTokens.length ? `, ${shown} shown` : ''}`;
+  byId('counts').textContent = countsText(running, rows.size, filterTokens.length ? shown : null);
   byId('empty').hidden = shown !== 0 || rows.size === 0;
 }
 
@@ -174,21 +208,39 @@ function applyFilter(): void {
   refreshCounts();
 }
 
-function renderAll(list: ProcessInfo[]): void {
-  for (const g of groups.values()) g.tbody.remove();
-  groups.clear();
-  rows.clear();
+function removeGroup(g: Group): void {
+  for (const k of g.rows.keys()) rows.delete(k);
+  g.tbody.remove();
+  groups.delete(g.name);
+}
+
+/** The full list (a stream's `hello`, also after a reconnect): update in place, add, drop. */
+function reconcile(list: RowInfo[]): void {
   pending.clear();
-  for (const i of list) addRow(i);
+  const seen = new Set<string>();
+  for (const info of list) {
+    const full = fullName(info);
+    seen.add(full);
+    const row = rows.get(full) ?? addRow(info);
+    row.info = info;
+    paint(row);
+  }
+  for (const [full, row] of rows) {
+    if (seen.has(full)) continue;
+    row.tr.remove();
+    rows.delete(full);
+    groups.get(row.info.group)?.rows.delete(full);
+  }
+  for (const g of [...groups.values()]) if (g.rows.size === 0) removeGroup(g);
   applyFilter();
 }
 
 // --- coalesced live updates -------------------------------------------------------
-const pending = new Map<string, ProcessInfo>();
+const pending = new Map<string, RowInfo>();
 let frame = 0;
 let firstPendingAt = 0;
 
-function schedule(info: ProcessInfo): void {
+function schedule(info: RowInfo): void {
   stats.events++;
   pending.set(fullName(info), info);
   if (!frame) {
@@ -223,15 +275,17 @@ interface ProcessEvent {
   group: string;
   to: string;
   pid: number;
-  info: ProcessInfo | null;
+  info: RowInfo | null;
 }
 
 function connect(): void {
   const es = new EventSource('api/events');
   es.addEventListener('hello', (ev) => {
-    const d = JSON.parse((ev as MessageEvent<string>).data) as { processes: ProcessInfo[]; supervisor: { statename: string } };
+    const d = JSON.parse((ev as MessageEvent<string>).data) as { processes: RowInfo[]; supervisor: { statename: string } };
     if (d.processes[0]) skew = d.processes[0].now - Date.now() / 1000;
-    renderAll(d.processes);
+    const t0 = performance.now();
+    reconcile(d.processes);
+    stats.helloMs = performance.now() - t0;
     setConnection(true, d.supervisor.statename === 'RUNNING' ? 'live' : d.supervisor.statename);
   });
   es.addEventListener('process', (ev) => {
@@ -241,14 +295,12 @@ function connect(): void {
     else if (known) schedule({ ...known.info, statename: d.to, pid: d.pid, description: '' });
   });
   es.addEventListener('group', (ev) => {
-    const d = JSON.parse((ev as MessageEvent<string>).data) as { change: string; group: string; processes: ProcessInfo[] };
+    const d = JSON.parse((ev as MessageEvent<string>).data) as { change: string; group: string; processes: RowInfo[] };
     if (d.change === 'ADDED') for (const i of d.processes) schedule(i);
     else {
       const g = groups.get(d.group);
       if (g) {
-        for (const k of g.rows.keys()) rows.delete(k);
-        g.tbody.remove();
-        groups.delete(d.group);
+        removeGroup(g);
         refreshCounts();
       }
     }
@@ -331,7 +383,13 @@ filterInput.addEventListener('change', () => {
 // Uptimes tick once a second without a server round trip.
 setInterval(() => {
   const now = serverNow();
-  for (const r of rows.values()) if (r.info.statename === 'RUNNING') r.desc.textContent = `pid ${r.info.pid}, uptime ${formatUptime(now - r.info.start)}`;
+  for (const r of rows.values()) if (r.info.statename === 'RUNNING') r.desc.textContent = describe(r.info, now);
 }, 1000);
 
+const hydrateStart = performance.now();
+hydrate();
+applyFilter();
+stats.hydrateMs = performance.now() - hydrateStart;
+byId('empty').textContent = NO_MATCH;
+byId('conn').textContent = 'connecting…';
 connect();

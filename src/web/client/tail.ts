@@ -1,6 +1,7 @@
 // The log view: the tail of a (possibly multi-MB) log, earlier windows on demand, and new
-// output as it is written (SSE from /api/processes/NAME/log/stream). Text goes in as text
-// nodes only. The DOM keeps a bounded amount of text; the oldest chunks are dropped (and
+// output as it is written (SSE from /api/processes/NAME/log/stream). The server renders
+// the page with the tail as of loading (so it reads without JavaScript, channel links
+// included); the stream's first window replaces it. Text goes in as text nodes only. The DOM keeps a bounded amount of text; the oldest chunks are dropped (and
 // can be loaded again) so a chatty process cannot exhaust the tab.
 import { apiPath, byId, postAction, setConnection, showMessage, type ProcessInfo } from './common.js';
 
@@ -144,11 +145,6 @@ function watchState(): void {
   });
 }
 
-for (const ch of ['stdout', 'stderr'] as const) {
-  const a = byId<HTMLAnchorElement>(`ch-${ch}`);
-  a.href = `tail.html?processname=${encodeURIComponent(name)}&channel=${ch}`;
-  if (ch === channel) a.setAttribute('aria-current', 'page');
-}
 earlier.addEventListener('click', () => void loadEarlier());
 followBtn.addEventListener('click', () => setFollowing(!following));
 byId('bottom').addEventListener('click', () => setFollowing(true));
@@ -171,6 +167,7 @@ if (!name) {
   showMessage('No process name found', 'error');
   for (const b of document.querySelectorAll('button')) b.disabled = true;
 } else {
+  byId('conn').textContent = 'connecting…';
   connect();
   watchState();
 }
