@@ -10,7 +10,7 @@ import { Section, type LoadContext } from './section.js';
 import type { SystemInfo } from './system.js';
 import { ConfigError } from './types.js';
 
-export const HOST_KEYS: ReadonlySet<string> = new Set(['serverurl', 'username', 'password', 'password_file']);
+export const HOST_KEYS: ReadonlySet<string> = new Set(['serverurl', 'username', 'password', 'password_file', 'ca_file']);
 export const HOSTGROUP_KEYS: ReadonlySet<string> = new Set(['hosts']);
 
 export interface FleetHost {
@@ -21,6 +21,8 @@ export interface FleetHost {
   password: string | null;
   /** Read at each use, so a rotated secret needs no restart. */
   passwordFile: string | null;
+  /** https:// only: the CA certificate(s) (PEM) that sign the host's certificate; read at each use. */
+  caFile: string | null;
 }
 
 export interface Fleet {
@@ -37,6 +39,26 @@ function envExpansions(env: Record<string, string>): Expansions {
   return out;
 }
 
+/**
+ * `ca_file`: only meaningful for https://, and checked now (readable, holds a PEM
+ * certificate) so a typo is a located config error, not a TLS failure at first use.
+ */
+function caFileOf(ctx: LoadContext, sec: Section, url: string, here: Expansions): string | null {
+  const raw = sec.str('ca_file', null, here);
+  if (raw === null) return null;
+  const value = raw.trim();
+  if (!url.startsWith('https://')) throw sec.invalid('ca_file', value, 'ca_file needs an https:// serverurl');
+  const file = path.resolve(path.dirname(sec.file), value);
+  let pem: string;
+  try {
+    pem = ctx.sys.readFile(file);
+  } catch {
+    throw sec.invalid('ca_file', value, `cannot read ${file}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw sec.invalid('ca_file', value, `no PEM certificate in ${file}`);
+  return file;
+}
+
 /** Host and hostgroup sections of an already parsed file (includes merged). */
 export function fleetFromParser(ctx: LoadContext): Fleet {
   const hosts = new Map<string, FleetHost>();
@@ -50,18 +72,20 @@ export function fleetFromParser(ctx: LoadContext): Fleet {
     const serverurl = sec.str('serverurl', null, here);
     if (serverurl === null || serverurl.trim() === '') throw sec.error('missing serverurl', 'serverurl');
     const url = serverurl.trim();
-    if (!/^http:\/\/[^/\s]+/.test(url) && !/^unix:\/\/\/?\S+/.test(url)) {
-      throw sec.invalid('serverurl', url, 'must be http://HOST:PORT or unix:///PATH');
+    if (!/^https?:\/\/[^/\s]+/.test(url) && !/^unix:\/\/\/?\S+/.test(url)) {
+      throw sec.invalid('serverurl', url, 'must be http://HOST:PORT, https://HOST:PORT or unix:///PATH');
     }
     const password = sec.str('password', null);
     const pwFile = sec.str('password_file', null, here);
     if (password !== null && pwFile !== null) throw sec.error('use either password or password_file, not both', 'password_file');
+    const caFile = caFileOf(ctx, sec, url, here);
     hosts.set(name, {
       name,
       serverurl: url.startsWith('unix://') ? `unix://${path.resolve(path.dirname(sec.file), url.slice(7))}` : url,
       username: sec.str('username', null),
       password,
       passwordFile: pwFile === null ? null : path.resolve(path.dirname(sec.file), pwFile.trim()),
+      caFile,
     });
   }
   for (const section of names.filter((s) => s.startsWith('hostgroup:'))) {

@@ -18,10 +18,44 @@ export interface HostFailure {
   exit: number;
 }
 
+/**
+ * OpenSSL's verification results (Node's error codes) by what a user must fix; the rest
+ * of the X509 family is "rejected". Each keeps Node's own text as the reason.
+ */
+const CERT_PROBLEMS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'not trusted',
+  SELF_SIGNED_CERT_IN_CHAIN: 'not trusted',
+  UNABLE_TO_GET_ISSUER_CERT: 'not trusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'not trusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'not trusted',
+  CERT_UNTRUSTED: 'not trusted',
+  INVALID_CA: 'not trusted',
+  CERT_HAS_EXPIRED: 'expired',
+  CERT_NOT_YET_VALID: 'not yet valid',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'name mismatch',
+  HOSTNAME_MISMATCH: 'name mismatch',
+  CERT_REVOKED: 'revoked',
+};
+const CERT_FAMILY = /^(CERT_|CRL_|ERROR_IN_CERT|UNABLE_TO_|INVALID_PURPOSE|PATH_LENGTH|ERR_TLS_CERT)/;
+
+function tlsFailure(err: XmlRpcTransportError): HostFailure | null {
+  const code = err.errno ?? '';
+  const text = err.reason ?? err.message;
+  const problem = CERT_PROBLEMS[code] ?? (CERT_FAMILY.test(code) ? 'rejected' : null);
+  if (problem) return { reason: `certificate ${problem}: ${text}`, exit: LSB.GENERIC };
+  // An https:// serverurl pointing at a plain HTTP port, a protocol or cipher mismatch.
+  if (code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
+    return { reason: `TLS handshake failed: ${text}`, exit: LSB.GENERIC };
+  }
+  return null;
+}
+
 /** One line per failure kind; exit codes follow single-host supervisorctl where it has one. */
 export function classifyHostError(err: unknown): HostFailure | null {
   if (err instanceof XmlRpcTransportError) {
     if (err.kind === 'connect') {
+      const tls = tlsFailure(err);
+      if (tls) return tls;
       switch (err.errno) {
         case 'ECONNREFUSED': return { reason: 'connection refused', exit: LSB.INSUFFICIENT_PRIVILEGES };
         case 'ENOENT': return { reason: 'no such file', exit: LSB.NOT_RUNNING };
@@ -43,25 +77,36 @@ export function classifyHostError(err: unknown): HostFailure | null {
     if (err.kind === 'url') return { reason: 'bad serverurl', exit: LSB.INVALID_ARGS };
     return { reason: 'bad response', exit: LSB.GENERIC };
   }
-  if (err instanceof PasswordFileError) return { reason: err.message, exit: LSB.GENERIC };
+  if (err instanceof HostFileError) return { reason: err.message, exit: LSB.GENERIC };
   return null;
 }
 
-class PasswordFileError extends Error {}
+/** A host's password_file or ca_file could not be read when the host was used. */
+class HostFileError extends Error {}
 
 function credentials(h: FleetHost): { username: string | null; password: string | null } {
   let password: string | null;
   try {
     password = hostPassword(h, (p) => readFileSync(p, 'utf8'));
   } catch {
-    throw new PasswordFileError(`cannot read password_file ${h.passwordFile}`);
+    throw new HostFileError(`cannot read password_file ${h.passwordFile}`);
   }
   return { username: h.username, password };
 }
 
+/** The host's CA certificates, read at each use like password_file (a renewed CA needs no restart). */
+function tlsOptions(h: FleetHost): { tls: { ca?: string } } {
+  if (h.caFile === null) return { tls: {} };
+  try {
+    return { tls: { ca: readFileSync(h.caFile, 'utf8') } };
+  } catch {
+    throw new HostFileError(`cannot read ca_file ${h.caFile}`);
+  }
+}
+
 /** A client for one host: read-only calls time out after `timeoutMs`, actions get a grace period. */
 export function hostClient(h: FleetHost, timeoutMs: number, action = false): XmlRpcClient {
-  return new XmlRpcClient(h.serverurl, { ...credentials(h), timeoutMs: action ? timeoutMs + ACTION_GRACE_MS : timeoutMs });
+  return new XmlRpcClient(h.serverurl, { ...credentials(h), ...tlsOptions(h), timeoutMs: action ? timeoutMs + ACTION_GRACE_MS : timeoutMs });
 }
 
 /** Runs fn over items with at most `limit` in flight; the promises come back in item order. */

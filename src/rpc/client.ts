@@ -1,7 +1,9 @@
-// XML-RPC client for supervisord's /RPC2, over TCP (http://host:port) or a UNIX socket
+// XML-RPC client for supervisord's /RPC2, over TCP (http://host:port), TLS
+// (https://host:port, our extension for fleet hosts behind a TLS proxy) or a UNIX socket
 // (unix:///path). Also opens the raw HTTP streams behind `tail -f` and `maintail -f`.
 
 import http from 'node:http';
+import https from 'node:https';
 import { Fault } from '../errors/faults.js';
 import { encodeMethodCall, parseMethodResponse, XmlRpcParseError, type XmlRpcValue } from './xmlrpc.js';
 
@@ -10,13 +12,20 @@ export interface ClientOptions {
   password?: string | null;
   /** Milliseconds before a call with no response is abandoned; 0 = wait forever. */
   timeoutMs?: number;
+  /**
+   * Allows https:// serverurls (fleet hosts; Supervisor's own clients refuse them, and so
+   * does single-host supervisorctl), optionally trusting `ca` (PEM) instead of Node's
+   * bundled CAs.
+   */
+  tls?: { ca?: string | Buffer };
 }
 
 export type TransportErrorKind = 'connect' | 'http' | 'protocol' | 'url';
 
 /**
  * Anything that prevented a call from producing a result or a fault. `errno` is the
- * socket error code (ECONNREFUSED, ENOENT, ...), `status` the HTTP status (401, 500, ...).
+ * socket or TLS error code (ECONNREFUSED, ENOENT, CERT_HAS_EXPIRED, ...), `status` the
+ * HTTP status (401, 500, ...), `reason` the HTTP reason phrase or the error's own text.
  */
 export class XmlRpcTransportError extends Error {
   readonly kind: TransportErrorKind;
@@ -40,17 +49,36 @@ interface Endpoint {
   socketPath?: string;
   host?: string;
   port?: number;
+  tls?: boolean;
 }
 
-/** Splits a serverurl the way SupervisorTransport does; other schemes are errors. */
-export function parseServerUrl(serverUrl: string): Endpoint {
+/** Splits a serverurl the way SupervisorTransport does (plus https:// when `allowTls`); other schemes are errors. */
+export function parseServerUrl(serverUrl: string, allowTls = false): Endpoint {
   if (serverUrl.startsWith('unix://')) return { socketPath: serverUrl.slice('unix://'.length) };
-  if (serverUrl.startsWith('http://')) {
+  const tls = allowTls && serverUrl.startsWith('https://');
+  if (tls || serverUrl.startsWith('http://')) {
     const u = new URL(serverUrl);
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-    return { host: host || 'localhost', port: u.port ? Number(u.port) : 80 };
+    return { host: host || 'localhost', port: u.port ? Number(u.port) : tls ? 443 : 80, ...(tls ? { tls } : {}) };
   }
   throw new XmlRpcTransportError({ kind: 'url', url: serverUrl, message: `Unknown protocol for serverurl ${serverUrl}` });
+}
+
+/**
+ * A readable text for TLS failures. Node's text for a name mismatch lists only the
+ * certificate's names of the same kind (IP or DNS), often none at all: say which names it
+ * does have. OpenSSL's errors carry their short reason ("wrong version number") next to
+ * a long internal message.
+ */
+function tlsReason(err: NodeJS.ErrnoException & { host?: string; cert?: { subjectaltname?: string }; library?: string; reason?: unknown }): string | null {
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID' && err.host !== undefined) {
+    const names = err.cert?.subjectaltname;
+    return `${err.host} is not among the certificate's names${names ? ` (${names})` : ''}`;
+  }
+  if (err.library !== undefined && typeof err.reason === 'string') return err.reason;
+  // EPROTO (from a socket write) has only the long form: `...:SSL routines:FUNCTION:REASON:FILE:LINE:`.
+  const openssl = err.code === 'EPROTO' ? /:SSL routines:[^:]*:([^:]+):/.exec(err.message) : null;
+  return openssl ? openssl[1]! : null;
 }
 
 export class XmlRpcClient {
@@ -60,15 +88,22 @@ export class XmlRpcClient {
   private readonly endpoint: Endpoint;
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
+  private readonly ca: string | Buffer | undefined;
 
   constructor(serverUrl: string, options: ClientOptions = {}) {
     this.serverUrl = serverUrl;
-    this.endpoint = parseServerUrl(serverUrl);
+    this.endpoint = parseServerUrl(serverUrl, options.tls !== undefined);
     this.username = options.username ?? null;
     this.password = options.password ?? null;
     this.timeoutMs = options.timeoutMs ?? 0;
+    this.ca = options.tls?.ca;
     // One persistent connection, as SupervisorTransport keeps: ctl calls are sequential.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.agent = this.newAgent();
+  }
+
+  private newAgent(): http.Agent {
+    const o = { keepAlive: true, maxSockets: 1 };
+    return this.endpoint.tls ? new https.Agent({ ...o, ...(this.ca !== undefined ? { ca: this.ca } : {}) }) : new http.Agent(o);
   }
 
   close(): void {
@@ -89,6 +124,7 @@ export class XmlRpcClient {
       kind: 'connect',
       url: this.serverUrl,
       errno: err.code,
+      reason: tlsReason(err) ?? err.message,
       message: `${this.serverUrl}: ${err.code ?? ''} ${err.message}`.trim(),
     });
   }
@@ -114,9 +150,9 @@ export class XmlRpcClient {
     signal?: AbortSignal,
   ): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = http.request(
+      const req = (this.endpoint.tls ? https : http).request(
         {
-          ...this.endpoint,
+          ...(this.endpoint.socketPath !== undefined ? { socketPath: this.endpoint.socketPath } : { port: this.endpoint.port }),
           // 'localhost' is what Python sends for UNIX sockets; servers ignore it anyway.
           host: this.endpoint.socketPath !== undefined ? 'localhost' : this.endpoint.host,
           method,
@@ -173,7 +209,7 @@ export class XmlRpcClient {
   async getStream(path: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
     // Not agent:false: that sends `Connection: close`, and Supervisor's medusa then
     // buffers the whole (endless) response instead of streaming it chunked.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = this.newAgent();
     let res: http.IncomingMessage;
     try {
       res = await this.request('GET', path, {}, null, agent, signal);

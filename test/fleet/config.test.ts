@@ -40,6 +40,15 @@ test('hosts and groups parse with %(ENV_x)s and %(here)s; password_file is read 
   assert.equal(fleet.hosts.get('local')!.serverurl, `unix://${dir}/supervisor.sock`);
 });
 
+test('https:// hosts take ca_file, relative to the file that names it', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const dir = writeFiles({ 'ctl.conf': '[supervisorctl]\n[host:s]\nserverurl = https://10.0.0.3:9443\nca_file = certs/ca.pem\n[host:p]\nserverurl = https://10.0.0.4\n', 'certs/ca.pem': pem });
+  const fleet = loadFleet(path.join(dir, 'ctl.conf'), testSystem());
+  assert.equal(fleet.hosts.get('s')!.serverurl, 'https://10.0.0.3:9443');
+  assert.equal(fleet.hosts.get('s')!.caFile, path.join(dir, 'certs/ca.pem'));
+  assert.equal(fleet.hosts.get('p')!.caFile, null); // Node's bundled CAs
+});
+
 test('targets: names, @group, @all, mixed, no duplicates; unknown ones are errors', () => {
   const dir = writeFiles({ 'ctl.conf': FLEET });
   const fleet = loadFleet(path.join(dir, 'ctl.conf'), testSystem({ env: { FLEETPW: 'x' } }));
@@ -60,6 +69,9 @@ test('bad definitions name file, line, section and key', () => {
     ['[host:a]\nserverurl = http://x:1\n[hostgroup:g]\nhosts = a, b\n', /Invalid value 'a, b' for 'hosts' in section \[hostgroup:g\] \(file: .*, line 5\): no \[host:b\] section/],
     ['[hostgroup:all]\nhosts = a\n', /'all' is reserved/],
     ['[host:a]\nserverurl = %(ENV_NOPE)s\n', /ENV_NOPE.*\[host:a\].*line 3/],
+    ['[host:a]\nserverurl = http://x:1\nca_file = /etc/ca.pem\n', /Invalid value '\/etc\/ca.pem' for 'ca_file' in section \[host:a\] \(file: .*ctl\.conf, line 4\): ca_file needs an https:\/\/ serverurl/],
+    ['[host:a]\nserverurl = https://x:1\nca_file = nope.pem\n', /Invalid value 'nope.pem' for 'ca_file' in section \[host:a\] \(file: .*ctl\.conf, line 4\): cannot read .*\/nope\.pem/],
+    ['[host:a]\nserverurl = https://x:1\nca_file = %(here)s/ctl.conf\n', /Invalid value '.*ctl\.conf' for 'ca_file' in section \[host:a\] \(file: .*ctl\.conf, line 4\): no PEM certificate in /],
   ];
   for (const [text, re] of cases) {
     const dir = writeFiles({ 'ctl.conf': `[supervisorctl]\n${text}` });
