@@ -6,7 +6,7 @@ import { StdIO } from '../ctl/io.js';
 import { parseCtlArgs } from '../ctl/options.js';
 import { processCommands } from '../ctl/process-commands.js';
 import { complete, runShell } from '../ctl/shell.js';
-import { fleetDispatch } from '../ctl/fleet.js';
+import { fleetCompletionInfos, fleetDispatch } from '../ctl/fleet.js';
 import { tailCommands } from '../ctl/tail-commands.js';
 
 export function allCommands(): Map<string, Command> {
@@ -26,6 +26,7 @@ async function main(): Promise<number> {
   io.historyFile = options.historyFile;
   const ctl = new Controller(options, io, allCommands());
   ctl.fleetDispatch = fleetDispatch; // -H and `host` (docs/fleet.md)
+  ctl.fleetCompletion = fleetCompletionInfos; // Tab after -H names the targets' processes
   io.completer = (line) => complete(ctl, line);
 
   // Ctrl-C stops a running tail -f / fg; anywhere else it leaves, as KeyboardInterrupt does.

@@ -42,9 +42,13 @@ export class Controller {
   interruptHandler: (() => void) | null = null;
   /** Fleet hook (src/ctl/fleet.ts): `host` and, with `-H` set, every remote action; null = run it here. */
   fleetDispatch: ((ctl: Controller, name: string, line: string) => Promise<boolean> | null) | null = null;
+  /** Fleet hook (src/ctl/fleet.ts): with `-H` set, tab completion names the targets' processes. */
+  fleetCompletion: ((ctl: Controller) => Promise<ProcessInfo[]>) | null = null;
   private client: XmlRpcClient | null = null;
   private clientKey = '';
   private completeInfo: ProcessInfo[] | null = null;
+  /** The targets completeInfo came from: `host @web` in the shell changes them. */
+  private completeFor: string | null = null;
 
   constructor(options: CtlOptions, io: ControllerIO, commands: Map<string, Command>) {
     this.options = options;
@@ -126,9 +130,16 @@ export class Controller {
     return true;
   }
 
-  /** Process infos for tab completion, cached until the next command runs. */
+  /**
+   * Process infos for tab completion, cached until the next command runs: from the `-H`
+   * targets when set (the server the commands go to), else from the single server.
+   */
   async processInfosForCompletion(): Promise<ProcessInfo[]> {
-    if (this.completeInfo === null) this.completeInfo = (await this.rpc('getAllProcessInfo')) as unknown as ProcessInfo[];
+    const hosts = this.fleetCompletion ? this.options.hosts : null;
+    if (this.completeInfo === null || this.completeFor !== hosts) {
+      this.completeInfo = hosts ? await this.fleetCompletion!(this) : ((await this.rpc('getAllProcessInfo')) as unknown as ProcessInfo[]);
+      this.completeFor = hosts;
+    }
     return this.completeInfo;
   }
 
@@ -140,6 +151,8 @@ export class Controller {
     const m = /^[A-Za-z0-9_]*/.exec(line);
     const name = m ? m[0] : '';
     const arg = line.slice(name.length).trim();
+    // Any command may change what exists (update, add, remove), here or on the fleet.
+    this.completeInfo = null;
     const viaFleet = this.fleetDispatch?.(this, name, line) ?? null;
     if (viaFleet) return viaFleet;
     const command = name ? this.commands.get(name) : undefined;
@@ -148,7 +161,6 @@ export class Controller {
       this.exitStatus = LSB.GENERIC;
       return false;
     }
-    this.completeInfo = null;
     try {
       return (await command.run(this, arg)) === true;
     } catch (err) {

@@ -195,6 +195,36 @@ async function runFleetLine(ctl: Controller, name: string, line: string): Promis
   return false;
 }
 
+/** A Tab waits for this at most: a slow or dead host must not freeze the prompt for --host-timeout. */
+const COMPLETION_TIMEOUT_MS = 3000;
+
+/**
+ * The hook installed as Controller.fleetCompletion: the processes of every `-H` target,
+ * once each by group:name, in target order. A host that cannot answer adds nothing
+ * (completion never prints errors); a bad target spec completes nothing.
+ */
+export async function fleetCompletionInfos(ctl: Controller): Promise<ProcessInfo[]> {
+  let targets: FleetHost[];
+  try {
+    targets = resolveTargets(fleetOf(ctl), ctl.options.hosts ?? '');
+  } catch {
+    return [];
+  }
+  const timeoutMs = Math.min(ctl.options.hostTimeoutMs, COMPLETION_TIMEOUT_MS);
+  const results = await Promise.all(boundedMap(targets, FLEET_PARALLEL, (h) => fetchAllInfo(h, timeoutMs)));
+  const seen = new Set<string>();
+  const out: ProcessInfo[] = [];
+  for (const r of results) {
+    for (const info of r.infos) {
+      const key = `${info.group}:${info.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(info);
+    }
+  }
+  return out;
+}
+
 /** Any command on every target: output in host order, each line prefixed `host: `. */
 async function fleetCommand(ctl: Controller, targets: FleetHost[], line: string): Promise<number> {
   let exit = 0;
