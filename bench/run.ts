@@ -6,7 +6,7 @@
 //   --cpu-prof=DIR                run our daemon under node --cpu-prof (profiles land in DIR)
 // Every figure in a report comes from one run. Results: bench/results/latest.{md,json}.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -312,11 +312,27 @@ async function api(): Promise<void> {
 
 // ---------------------------------------------------------------- 4. log throughput
 
-const MARK = 'BENCH-END\n';
-const LINE = 'supervisor-ts log throughput benchmark line 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOP';
+// Programs log lines, and write them the way `cat` does (128 KiB at a time from the page
+// cache), not the 8 KiB dribble of `yes | head -c`, which made Supervisor look slow.
+const LINE = 'supervisor-ts log throughput benchmark line 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQ\n';
+const MARK = `BENCH-END ${'.'.repeat(LINE.length - 11)}\n`; // the last line, as long as the others
+const TMPFS_MAGIC = 0x01021994;
 
-function writerScript(dir: string, bytes: number): string {
-  return `date +%s%N > ${dir}/t0; yes ${LINE.replace(/ /g, '_')} | head -c ${bytes}; echo BENCH-END`;
+/** A page-cached file of 100-byte lines, `mib` MiB rounded down to whole lines, ending with MARK. */
+function logSource(mib: number): { file: string; bytes: number } {
+  const lines = Math.floor((mib * 2 ** 20) / LINE.length);
+  const file = join(ROOT, 'log-source.txt');
+  const block = Buffer.from(LINE.repeat(10_000));
+  const fd = openSync(file, 'w');
+  try {
+    let left = lines - 1;
+    for (; left >= 10_000; left -= 10_000) writeSync(fd, block);
+    writeSync(fd, LINE.repeat(left) + MARK);
+  } finally {
+    closeSync(fd);
+  }
+  readFileSync(file); // in the page cache before the first run, as for every later one
+  return { file, bytes: lines * LINE.length };
 }
 
 function endsWithMark(file: string): boolean {
@@ -343,99 +359,173 @@ class StalledError extends Error {
   }
 }
 
+/** Seconds the main thread of `pid` spent runnable but not running (/proc/PID/schedstat). */
+function runQueueWait(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return NaN;
+  }
+}
+
+function isTmpfs(path: string): boolean {
+  try {
+    return statfsSync(path).type === TMPFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+interface LogCase {
+  tag: string;
+  /** Directory of the log file (@DIR@ = the system's own dir under the bench root); null = /dev/null. */
+  where: string | null;
+  rotate: boolean;
+}
+
+interface LogSample {
+  mbs: number;
+  cpuPerGiB: number;
+  waitPerGiB: number;
+}
+
+/** One fresh daemon, one run of the `cat` program: null when the log never completed. */
+async function logRun(kind: SystemKind, c: LogCase, src: { file: string; bytes: number }, lost: string[]): Promise<LogSample | undefined> {
+  const gib = src.bytes / 2 ** 30;
+  const prog: Prog = {
+    name: 'writer',
+    argv: ['/bin/sh', '-c', `date +%s%N > @DIR@/t0; /bin/cat ${src.file}; date +%s%N > @DIR@/t1`],
+    autostart: false,
+    autorestart: false,
+    startsecs: 0,
+    stdoutLog: c.where === null ? '/dev/null' : join(c.where, 'writer.log'),
+    maxbytes: c.rotate ? 50 * 1000 * 1000 : 0,
+    backups: c.rotate ? 2 : 0,
+  };
+  // Supervisor checks at startup that a log's directory exists
+  if (c.where && !c.where.includes('@DIR@')) mkdirSync(c.where, { recursive: true });
+  return withSystem(kind, 'log', [prog], async (s) => {
+    const logDir = c.where?.replace(/@DIR@/g, s.dir);
+    const file = logDir ? join(logDir, 'writer.log') : null;
+    await sleep(500);
+    const c0 = cpuSeconds(s.pid);
+    const w0 = runQueueWait(s.pid);
+    await s.startOne('writer');
+    // Complete = ends with the marker (and, unrotated, has every byte); /dev/null: the child
+    // stamped its end. A log that stops growing for 5 s is reported as loss, not waited on.
+    let last = -1;
+    let lastChange = Date.now();
+    await waitUntil(
+      'log complete',
+      () => {
+        if (!file) return readStamps(join(s.dir, 't1')).length > 0;
+        const size = existsSync(file) ? statSync(file).size : 0;
+        if (size !== last) [last, lastChange] = [size, Date.now()];
+        else if (Date.now() - lastChange > 5000) throw new StalledError(size);
+        return endsWithMark(file) && (c.rotate || size >= src.bytes);
+      },
+      600_000,
+      5,
+      true,
+    ).catch((e: unknown) => {
+      if (e instanceof StalledError) lost.push(`${kind}, ${c.tag}: log stopped at ${e.size} of ${src.bytes} bytes (${src.bytes - e.size} lost)`);
+      throw e;
+    });
+    const tEnd = file ? Date.now() : readStamps(join(s.dir, 't1'))[0]!;
+    const c1 = cpuSeconds(s.pid);
+    const w1 = runQueueWait(s.pid);
+    const t0 = readStamps(join(s.dir, 't0'))[0]!;
+    if (file && !c.rotate && statSync(file).size !== src.bytes) log(`${kind}: log size ${statSync(file).size} != ${src.bytes}`);
+    // 256 MiB per run: gone before the next one (an open file's space returns at shutdown)
+    if (logDir === s.dir) for (const f of readdirSync(s.dir)) if (f.startsWith('writer.log')) rmSync(join(s.dir, f), { force: true });
+    if (logDir && logDir !== s.dir) rmSync(logDir, { recursive: true, force: true });
+    return { mbs: src.bytes / 1e6 / ((tEnd - t0) / 1000), cpuPerGiB: (c1 - c0) / gib, waitPerGiB: (w1 - w0) / gib };
+  });
+}
+
+/** `cat file | cat > log`: the machine's limit for one pipe into one file; CPU = the second cat's. */
+async function logLimit(c: LogCase, src: { file: string; bytes: number }): Promise<LogSample> {
+  const dir = freshDir('loglimit');
+  const outDir = c.where === null ? null : c.where.replace(/@DIR@/g, dir);
+  if (outDir) mkdirSync(outDir, { recursive: true });
+  const out = outDir ? join(outDir, 'writer.log') : '/dev/null';
+  const stamp = join(dir, 't0');
+  const sh = spawn('/bin/sh', ['-c', `date +%s%N > "$1"; /bin/cat "$2" | /bin/sh -c '/bin/cat > "$1"; times' sh "$3"`, 'sh', stamp, src.file, out], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  track(sh.pid);
+  const txt = await collect(sh);
+  const tEnd = Date.now();
+  const t0 = readStamps(stamp)[0]!;
+  // dash `times`: "<shell user> <shell sys>\n<children user> <children sys>", e.g. 0m0.12s
+  const secs = (txt.trim().split('\n')[1] ?? '').split(/\s+/).map((x) => {
+    const m = /(\d+)m([\d.]+)s/.exec(x);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+  });
+  rmSync(dir, { recursive: true, force: true });
+  if (outDir && outDir !== dir) rmSync(outDir, { recursive: true, force: true });
+  return { mbs: src.bytes / 1e6 / ((tEnd - t0) / 1000), cpuPerGiB: ((secs[0] ?? 0) + (secs[1] ?? 0)) / (src.bytes / 2 ** 30), waitPerGiB: NaN };
+}
+
 async function logThroughput(): Promise<void> {
   const lost: string[] = [];
-  const bytes = CFG.logMiB * 1024 * 1024;
-  const gib = bytes / 2 ** 30;
-  const t = table('log', `Log capture: one child writes ${CFG.logMiB} MiB of text to stdout`);
+  const src = logSource(CFG.logMiB);
+  const t = table('log', `Log capture: one child \`cat\`s ${CFG.logMiB} MiB of 100-byte lines to stdout`);
+  const shm = isTmpfs('/dev/shm') ? mkdtempSync('/dev/shm/svts-bench-') : null;
+  if (shm) process.once('exit', () => rmSync(shm, { recursive: true, force: true }));
+  const diskNote = isTmpfs(ROOT) ? `${ROOT} is a tmpfs here, so "disk" is not a disk in this run` : `disk = ${ROOT}'s filesystem`;
+  let autogroup = '?';
+  try {
+    autogroup = readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim();
+  } catch {
+    /* not Linux, or no autogroup */
+  }
+  const cases: LogCase[] = [
+    ...(shm ? [{ tag: 'file on tmpfs', where: join(shm, '@RUN@'), rotate: false }] : []),
+    { tag: 'file on disk', where: '@DIR@', rotate: false },
+    { tag: '/dev/null', where: null, rotate: false },
+    { tag: 'rotating, disk', where: '@DIR@', rotate: true },
+  ];
   t.notes.push(
-    `MiB/s = bytes / (child's own start timestamp → log file complete, polled every 10 ms). CPU s/GiB = daemon utime+stime over the run / GiB written. ${CFG.logReps} run(s) per system, a fresh daemon each. Rotation = stdout_logfile_maxbytes=50MB, backups=2. PM2 has no size rotation without the pm2-logrotate module (interval based), so its rotation row is n/a. Limit = the same child piped into \`cat > file\` (CPU = cat's own).`,
+    `The child: \`sh -c 'date > t0; cat FILE; date > t1'\`, FILE a page-cached ${(src.bytes / 1e6).toFixed(0)} MB file of 100-byte lines (cat writes 128 KiB at a time). MB/s = bytes / (child's t0 stamp → log complete: the file has every byte, polled every 5 ms; /dev/null: the child's t1 stamp). Daemon CPU s/GiB = its utime+stime over the run / GiB. Run-queue wait s/GiB = time the daemon's main thread was runnable but not running (/proc/PID/schedstat), the cost of a busy machine. tmpfs = /dev/shm; ${diskNote}; rotating = stdout_logfile_maxbytes=50MB, backups=2 (PM2 has no size rotation without pm2-logrotate: n/a). ${CFG.logReps} repetition(s): each runs every case for every system in turn (the order rotates), a fresh daemon each, so systems are compared under the same load. Limit = \`cat FILE | cat > log\` (CPU = the second cat's; rotating uses the disk limit). kernel.sched_autogroup_enabled=${autogroup}: with autogroups a program in its own session (our children: setsid) is scheduled apart from the daemon that reads it (Supervisor's: setpgrp, same session).`,
   );
-  for (const rotate of [false, true]) {
-    const tag = rotate ? 'rotating' : 'no rotation';
-    for (const kind of RUN_SYSTEMS) {
-      if (rotate && kind === 'pm2') continue;
-      const mbs: number[] = [];
-      const cpg: number[] = [];
-      for (let r = 0; r < CFG.logReps; r++) {
-        log(`log ${kind} ${tag} rep ${r}`);
-        const prog: Prog = {
-          name: 'writer',
-          argv: ['/bin/sh', '-c', writerScript('@DIR@', bytes)],
-          autostart: false,
-          autorestart: false,
-          startsecs: 0,
-          stdoutLog: '@DIR@/writer.log',
-          maxbytes: rotate ? 50 * 1000 * 1000 : 0,
-          backups: rotate ? 2 : 0,
-        };
-        await withSystem(kind, `log${rotate ? 'rot' : ''}`, [prog], async (s) => {
-          const file = join(s.dir, 'writer.log');
-          await sleep(500);
-          const c0 = cpuSeconds(s.pid);
-          await s.startOne('writer');
-          // Complete = ends with the marker (and, unrotated, has every byte). A log that stops
-          // growing for 5 s without completing is reported as data loss rather than waited on.
-          let last = -1;
-          let lastChange = Date.now();
-          await waitUntil(
-            'log complete',
-            () => {
-              const size = existsSync(file) ? statSync(file).size : 0;
-              if (size !== last) [last, lastChange] = [size, Date.now()];
-              else if (Date.now() - lastChange > 5000) throw new StalledError(size);
-              return endsWithMark(file) && (rotate || size >= bytes + MARK.length);
-            },
-            600_000,
-            10,
-            true,
-          ).catch((e: unknown) => {
-            if (e instanceof StalledError) lost.push(`${kind}: log stopped at ${e.size} of ${bytes + MARK.length} bytes (${bytes + MARK.length - e.size} lost)`);
-            throw e;
-          });
-          const tEnd = Date.now();
-          const c1 = cpuSeconds(s.pid);
-          const t0 = readStamps(join(s.dir, 't0'))[0]!;
-          if (!rotate && statSync(file).size !== bytes + MARK.length) log(`${kind}: log size ${statSync(file).size} != ${bytes + MARK.length}`);
-          mbs.push(CFG.logMiB / ((tEnd - t0) / 1000));
-          cpg.push((c1 - c0) / gib);
-        });
+  const samples = new Map<string, LogSample[]>();
+  const push = (who: Who, c: LogCase, x: LogSample | undefined): void => {
+    if (!x) return;
+    const k = `${who}\u0000${c.tag}`;
+    samples.set(k, [...(samples.get(k) ?? []), x]);
+  };
+  let run = 0;
+  try {
+    for (let r = 0; r < CFG.logReps; r++) {
+      for (const c of cases) {
+        const order = RUN_SYSTEMS.map((_, i) => RUN_SYSTEMS[(i + r) % RUN_SYSTEMS.length]!);
+        for (const kind of order) {
+          if (c.rotate && kind === 'pm2') continue;
+          log(`log ${kind} ${c.tag} rep ${r}`);
+          push(kind, c, await logRun(kind, { ...c, where: c.where?.replace('@RUN@', String(++run)) ?? null }, src, lost));
+        }
+        if (c.rotate) continue;
+        log(`log limit ${c.tag} rep ${r}`);
+        push('limit', c, await logLimit({ ...c, where: c.where?.replace('@RUN@', String(++run)) ?? null }, src));
       }
-      add(t, kind, `MiB/s, ${tag}`, 'MiB/s', mbs);
-      add(t, kind, `daemon CPU s/GiB, ${tag}`, 's/GiB', cpg);
     }
-    if (rotate) add(t, 'pm2', `MiB/s, ${tag}`, 'MiB/s', [], 'n/a: needs pm2-logrotate');
+  } finally {
+    if (shm) rmSync(shm, { recursive: true, force: true });
+  }
+  for (const c of cases) {
+    for (const who of [...RUN_SYSTEMS, 'limit'] as Who[]) {
+      if (c.rotate && who === 'pm2') {
+        add(t, 'pm2', `MB/s, ${c.tag}`, 'MB/s', [], 'n/a: needs pm2-logrotate');
+        continue;
+      }
+      const xs = samples.get(`${who}\u0000${c.rotate && who === 'limit' ? 'file on disk' : c.tag}`) ?? [];
+      add(t, who, `MB/s, ${c.tag}`, 'MB/s', xs.map((x) => x.mbs));
+      add(t, who, `daemon CPU s/GiB, ${c.tag}`, 's/GiB', xs.map((x) => x.cpuPerGiB));
+      if (who !== 'limit') add(t, who, `daemon run-queue wait s/GiB, ${c.tag}`, 's/GiB', xs.map((x) => x.waitPerGiB));
+    }
   }
   for (const l of lost) t.notes.push(`Incomplete: ${l}; that run is left out of the figures.`);
-  // limit
-  const mbs: number[] = [];
-  const cpg: number[] = [];
-  for (let r = 0; r < CFG.logReps; r++) {
-    log(`log limit rep ${r}`);
-    const dir = freshDir('loglimit');
-    const out = join(dir, 'writer.log');
-    const cat = spawn('/bin/sh', ['-c', 'cat > "$1"; times', 'sh', out], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const timesOut = collect(cat);
-    const w = spawn('/bin/sh', ['-c', writerScript(dir, bytes)], { stdio: ['ignore', cat.stdin!, 'inherit'] });
-    track(cat.pid);
-    track(w.pid);
-    cat.stdin!.destroy();
-    const txt = await timesOut;
-    const tEnd = Date.now();
-    const t0 = readStamps(join(dir, 't0'))[0]!;
-    // dash `times`: "0m0.00s 0m0.00s\n<children user> <children sys>"
-    const secs = (txt.trim().split('\n')[1] ?? '').split(/\s+/).map((x) => {
-      const m = /(\d+)m([\d.]+)s/.exec(x);
-      return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
-    });
-    mbs.push(CFG.logMiB / ((tEnd - t0) / 1000));
-    cpg.push(((secs[0] ?? 0) + (secs[1] ?? 0)) / gib);
-    rmSync(dir, { recursive: true, force: true });
-  }
-  for (const tag of ['no rotation', 'rotating']) {
-    add(t, 'limit', `MiB/s, ${tag}`, 'MiB/s', mbs);
-    add(t, 'limit', `daemon CPU s/GiB, ${tag}`, 's/GiB', cpg);
-  }
 }
 
 // ---------------------------------------------------------------- 5. crash restart
