@@ -148,6 +148,13 @@ export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: 
     go('FATAL');
     if (cfg.fatalRetryAfter > 0) arm('fatalRetry', cfg.fatalRetryAfter);
   };
+  // Supervisor's STARTING -> RUNNING, with its log line: from the startsecs timer, at spawn
+  // when startsecs=0, or from an exit seen after startsecs elapsed but before the timer fired.
+  const enterRunning = (): void => {
+    s.backoff = 0;
+    go('RUNNING');
+    log('info', `success: ${cfg.name} entered RUNNING state, process has stayed up for > than ${cfg.startsecs} seconds (startsecs)`);
+  };
   const kill = (signal: number, group: boolean): void => {
     s.killing = true;
     log('debug', `killing ${cfg.name} (pid ${s.pid}) ${group ? 'process group ' : ''}with signal ${signame(signal)}`);
@@ -196,7 +203,9 @@ export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: 
     case 'spawned':
       s.pid = ev.pid;
       log('info', `spawned: '${cfg.name}' with pid ${ev.pid}`);
-      arm('startsecs', cfg.startsecs);
+      // startsecs=0 asks for no wait at all: RUNNING before anything else (the exit) is seen.
+      if (cfg.startsecs === 0) enterRunning();
+      else arm('startsecs', cfg.startsecs);
       break;
 
     case 'spawnFailed':
@@ -209,14 +218,7 @@ export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: 
     case 'timer':
       switch (ev.name) {
         case 'startsecs':
-          if (s.state === 'STARTING') {
-            s.backoff = 0;
-            go('RUNNING');
-            log(
-              'info',
-              `success: ${cfg.name} entered RUNNING state, process has stayed up for > than ${cfg.startsecs} seconds (startsecs)`,
-            );
-          }
+          if (s.state === 'STARTING') enterRunning();
           break;
         case 'backoff':
           if (s.state === 'BACKOFF' && ctx.autoSpawnAllowed && s.backoff <= cfg.startretries) spawn();
@@ -288,7 +290,7 @@ export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: 
         s.backoff = 0;
         s.exitstatus = status;
         // startsecs elapsed but the timer had not fired yet: pass through RUNNING as Supervisor does.
-        if (s.state === 'STARTING') go('RUNNING');
+        if (s.state === 'STARTING') enterRunning();
         if (!expected) s.spawnerr = `Bad exit code ${status}`;
         go('EXITED', expected);
         log(expected ? 'info' : 'warn', `exited: ${cfg.name} (${text}; ${expected ? 'expected' : 'not expected'})`);
