@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/types.js';
 import { findConfigFile } from '../config/load.js';
 import { realSystem } from '../config/system.js';
-import { byteSize, integer, loggingLevel, octal } from '../config/datatypes.js';
+import { byteSize, integer, loggingLevel, mainLogfile, octal } from '../config/datatypes.js';
 import { Daemon, type ConfigOverrides } from '../daemon/daemon.js';
 import { SUPERVISOR_VERSION } from '../control/types.js';
 import { installExtensions } from '../daemon/extensions.js';
@@ -73,10 +73,7 @@ const OPTIONS: Opt[] = [
     short: 'l',
     long: 'logfile',
     arg: true,
-    apply: (p, v) => {
-      p.overrides.logfile = v;
-      p.overrides.logfileKind = v.toLowerCase() === 'syslog' ? 'syslog' : 'path';
-    },
+    apply: (p, v) => (p.overrides.logfile = mainLogfile(v, realSystem())),
   },
   { short: 'y', long: 'logfile_maxbytes', arg: true, apply: (p, v) => (p.overrides.logfileMaxbytes = byteSize(v)) },
   { short: 'z', long: 'logfile_backups', arg: true, apply: (p, v) => (p.overrides.logfileBackups = integer(v)) },
@@ -94,11 +91,12 @@ const OPTIONS: Opt[] = [
 
 function parseArgs(argv: string[]): Parsed {
   const p: Parsed = { configFile: null, nodaemon: false, silent: false, overrides: {}, printUnit: false };
-  const apply = (o: Opt, v: string): void => {
+  // `spelled` is the option as typed (-l or --logfile): Supervisor's message names it.
+  const apply = (o: Opt, v: string, spelled: string): void => {
     try {
       o.apply(p, v);
     } catch (e) {
-      usageError(`${(e as Error).message}`);
+      usageError(`invalid value for ${spelled} '${v}': ${(e as Error).message}`);
     }
   };
   for (let i = 0; i < argv.length; i++) {
@@ -118,8 +116,8 @@ function parseArgs(argv: string[]): Parsed {
       if (o.arg) {
         const v = inline ?? argv[++i];
         if (v === undefined) usageError(`option --${name} requires argument`);
-        apply(o, v);
-      } else apply(o, '');
+        apply(o, v, `--${name}`);
+      } else apply(o, '', `--${name}`);
     } else if (a.startsWith('-') && a.length > 1) {
       // getopt-style clusters: -nc FILE, -cFILE
       for (let j = 1; j < a.length; j++) {
@@ -128,10 +126,10 @@ function parseArgs(argv: string[]): Parsed {
         if (o.arg) {
           const v = j + 1 < a.length ? a.slice(j + 1) : argv[++i];
           if (v === undefined) usageError(`option -${a[j]} requires argument`);
-          apply(o, v);
+          apply(o, v, `-${a[j]}`);
           break;
         }
-        apply(o, '');
+        apply(o, '', `-${a[j]}`);
       }
     } else {
       usageError(`positional arguments are not supported: ['${a}']`);

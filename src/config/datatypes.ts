@@ -3,7 +3,7 @@
 
 import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
-import type { AutoRestart, LogLevelName } from './types.js';
+import type { AutoRestart, LogLevelName, MainLogfileSetting } from './types.js';
 import { pyRepr } from '../errors/pyrepr.js';
 
 export class DatatypeError extends Error {
@@ -164,6 +164,15 @@ export function existingDirpath(value: string, sys: Lookups): string {
   if (!nv.includes('/')) return nv;
   if (sys.isDirectory(path.resolve(sys.cwd, dir))) return nv;
   throw new DatatypeError(`The directory named as part of the path ${value} does not exist`);
+}
+
+/**
+ * [supervisord] logfile and `supervisord -l`: the exact word `syslog` (Supervisor compares
+ * case-sensitively) or a path, made absolute now so a later chdir cannot move it.
+ */
+export function mainLogfile(value: string, sys: Lookups): MainLogfileSetting {
+  if (value === 'syslog') return { kind: 'syslog' };
+  return { kind: 'path', path: normalizePath(existingDirpath(value, sys), sys) };
 }
 
 export type LogfileName = { kind: 'auto' } | { kind: 'none' } | { kind: 'syslog' } | { kind: 'path'; path: string };

@@ -8,6 +8,7 @@ import {
   dictOfKeyValuePairs,
   existingDirectory,
   existingDirpath,
+  mainLogfile,
   integer,
   loggingLevel,
   nameToUid,
@@ -87,7 +88,7 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
   const directory = dir === null ? null : sec.convert('directory', dir, (v) => existingDirectory(v, sys));
   const user = sec.str('user', null, names);
   const umask = sec.conv('umask', '022', octal, names);
-  const logfile = sec.conv('logfile', 'supervisord.log', (v) => existingDirpath(v, sys), names);
+  const logfile = sec.conv('logfile', 'supervisord.log', (v) => mainLogfile(v, sys), names);
   const logfileMaxbytes = sec.conv('logfile_maxbytes', '50MB', byteSize, names);
   const logfileBackups = sec.conv('logfile_backups', '10', integer, names);
   const loglevel = sec.conv('loglevel', 'info', loggingLevel, names);
@@ -112,10 +113,8 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
   // supervisord checks the user at startup (realize) and exits 2 if unknown.
   if (user !== null) sec.convert('user', user, (v) => nameToUid(v, sys));
 
-  const logPath = logfile === 'syslog' ? 'syslog' : normalizePath(logfile, sys);
   return {
-    logfile: logPath,
-    logfileKind: logPath === 'syslog' ? 'syslog' : logPath === '/dev/stdout' ? 'stdout' : 'path',
+    logfile,
     logfileMaxbytes,
     logfileBackups,
     loglevel,

@@ -10,6 +10,14 @@ export type LogfileSetting =
   | { kind: 'none' }
   | { kind: 'path'; path: string };
 
+/**
+ * The daemon's own log (supervisord.log) after `syslog` resolution. Unlike a child log it
+ * has no AUTO or NONE: Supervisor always writes a main log somewhere.
+ */
+export type MainLogfileSetting =
+  | { kind: 'path'; path: string } // absolute; /dev/stdout or a FIFO works too (never rotated)
+  | { kind: 'syslog' };
+
 export type AutoRestart = 'true' | 'false' | 'unexpected';
 
 /** Where a config value came from, so errors and warnings can name it. */
@@ -132,8 +140,7 @@ export type ServerConfig =
 export type LogLevelName = 'critical' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'blather';
 
 export interface SupervisordConfig {
-  logfile: string; // absolute path, or 'syslog', or 'NONE'-resolved to ''? see logfileKind
-  logfileKind: 'path' | 'syslog' | 'none' | 'stdout';
+  logfile: MainLogfileSetting;
   logfileMaxbytes: number;
   logfileBackups: number;
   loglevel: LogLevelName;

@@ -11,12 +11,12 @@ import type { XmlRpcClient } from '../rpc/client.js';
 import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient, type HostFailure } from '../fleet/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { Fault } from '../errors/faults.js';
+import { inStates, STOPPED_STATES } from '../events/states.js';
 import { Controller, LSB, LSBStatus, type ControllerIO } from './controller.js';
 import type { ProcessInfo } from '../control/types.js';
 import { formatStatusLines } from './process-commands.js';
 import { splitNamespec } from '../events/names.js';
 
-const STOPPED_STATES = new Set([0, 100, 200, 1000]);
 /** Run on the local controller even with -H set. */
 const LOCAL = new Set(['', 'help', 'quit', 'exit', 'EOF', 'host', 'open']);
 
@@ -280,7 +280,7 @@ async function fleetStatus(ctl: Controller, targets: FleetHost[], names: string[
     if (r.errors.length > 0) exit = Math.max(exit, LSBStatus.UNKNOWN);
     for (const info of r.matching) {
       ctl.output(r.host.name.padEnd(width) + (lines[k++] as string));
-      if (STOPPED_STATES.has(info.state)) exit = Math.max(exit, LSBStatus.NOT_RUNNING);
+      if (inStates(STOPPED_STATES, info.state)) exit = Math.max(exit, LSBStatus.NOT_RUNNING);
     }
   }
   return exit;
@@ -344,8 +344,6 @@ interface WaitOutcome {
   summary: string;
 }
 
-const FAILED_STATES = new Set(['FATAL', 'EXITED', 'STOPPED', 'UNKNOWN']);
-
 async function waitHealthy(host: FleetHost, names: string[], waitMs: number, timeoutMs: number): Promise<WaitOutcome> {
   const deadline = Date.now() + waitMs;
   let last = '';
@@ -358,7 +356,8 @@ async function waitHealthy(host: FleetHost, names: string[], waitMs: number, tim
     for (const i of matching) {
       const full = i.group === i.name ? i.name : `${i.group}:${i.name}`;
       const health = (i as unknown as { health?: string }).health;
-      if (FAILED_STATES.has(i.statename)) return { failure: null, problem: `${full}: ${i.statename}`, summary: '' };
+      // Nothing runs (STOPPED_STATES) after a restart: that host failed.
+      if (inStates(STOPPED_STATES, i.statename)) return { failure: null, problem: `${full}: ${i.statename}`, summary: '' };
       if (i.statename !== 'RUNNING') pending.push(`${full}: ${i.statename}`);
       else if (health !== undefined && health !== 'healthy') pending.push(`${full}: RUNNING, ${health}`);
     }

@@ -4,12 +4,9 @@ import { Faults, Fault } from '../errors/faults.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { LSB, LSBStatus, type Command, type Controller } from './controller.js';
 import type { ProcessInfo, ProcessResult } from '../control/types.js';
+import { inStates, STOPPED_STATES } from '../events/states.js';
 import { helpTexts } from './help.js';
 import { namespecOf, splitNamespec } from '../events/names.js';
-
-// Process states that count as "not running" for `status` (states.STOPPED_STATES).
-const STOPPED_STATES = new Set([0, 100, 200, 1000]);
-
 
 function codePointLength(s: string): number {
   let n = 0;
@@ -103,7 +100,7 @@ const status: Command = {
       }
     }
     for (const line of formatStatusLines(matching)) ctl.output(line);
-    if (matching.some((i) => STOPPED_STATES.has(i.state))) ctl.exitStatus = LSBStatus.NOT_RUNNING;
+    if (matching.some((i) => inStates(STOPPED_STATES, i.state))) ctl.exitStatus = LSBStatus.NOT_RUNNING;
   },
 };
 

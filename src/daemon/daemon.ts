@@ -85,9 +85,9 @@ export class Daemon {
 
   private openMainLog(): void {
     const s = this.config.supervisord;
-    const path = s.logfileKind === 'none' ? null : s.logfileKind === 'syslog' ? 'syslog' : s.logfile;
     this.logger = new MainLog({
-      path,
+      path: s.logfile.kind === 'path' ? s.logfile.path : null,
+      syslog: s.logfile.kind === 'syslog',
       maxbytes: s.logfileMaxbytes,
       backups: s.logfileBackups,
       level: Levels[s.loglevel],
@@ -128,7 +128,9 @@ export class Daemon {
     return {
       pid: process.pid,
       identifier: () => this.config.supervisord.identifier,
-      mainLogfile: () => this.logger.path,
+      // Supervisor's readLog looks for a file named by its logfile setting: with syslog that
+      // is the word itself, hence NO_FILE: syslog (and no file to clear or tail).
+      mainLogfile: () => (this.config.supervisord.logfile.kind === 'syslog' ? 'syslog' : this.logger.path),
       clearMainLog: () => {
         this.logger.clear();
         this.logger.info('reopening log file');

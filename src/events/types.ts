@@ -1,7 +1,7 @@
 // The events every part of the daemon hears: the state machine, logs, RPC, listeners,
 // the web UI. Names and payload text are Supervisor's wire format (events.py), because
 // listeners written for Supervisor parse them.
-import type { ProcessStateName } from './states.js';
+import { PROCESS_STATE_NAMES, type ProcessStateName } from './states.js';
 
 export type Channel = 'stdout' | 'stderr';
 
@@ -83,9 +83,7 @@ export function matchesSubscription(e: SupervisorEvent, subscribed: string): boo
 export const EVENT_TYPE_NAMES: readonly string[] = [
   'EVENT',
   'PROCESS_STATE',
-  ...['STOPPED', 'EXITED', 'STARTING', 'STOPPING', 'BACKOFF', 'FATAL', 'RUNNING', 'UNKNOWN'].map(
-    (s) => `PROCESS_STATE_${s}`,
-  ),
+  ...PROCESS_STATE_NAMES.map((s) => `PROCESS_STATE_${s}`),
   'PROCESS_COMMUNICATION',
   'PROCESS_COMMUNICATION_STDOUT',
   'PROCESS_COMMUNICATION_STDERR',
@@ -135,15 +133,28 @@ export function pythonBytesRepr(data: Buffer): string {
   return `b${q}${out}${q}`;
 }
 
+type ProcessStateEvent = Extract<SupervisorEvent, { type: 'PROCESS_STATE' }>;
+const pidField = (e: ProcessStateEvent): string => ` pid:${e.pid}`;
+const triesField = (e: ProcessStateEvent): string => ` tries:${e.tries}`;
+const noFields = (): string => '';
+
+/** What each PROCESS_STATE_X payload carries after from_state (events.py's get_extra_values). */
+const STATE_EXTRAS: Record<ProcessStateName, (e: ProcessStateEvent) => string> = {
+  STOPPED: pidField,
+  STARTING: triesField,
+  RUNNING: pidField,
+  BACKOFF: triesField,
+  STOPPING: pidField,
+  EXITED: (e) => ` expected:${e.expected ? 1 : 0} pid:${e.pid}`,
+  FATAL: noFields,
+  UNKNOWN: noFields,
+};
+
 /** The payload text exactly as Supervisor's events.py formats it. */
 export function eventPayload(e: SupervisorEvent): string {
   switch (e.type) {
     case 'PROCESS_STATE': {
-      let s = `processname:${e.processName} groupname:${e.groupName} from_state:${e.from}`;
-      if (e.to === 'STARTING' || e.to === 'BACKOFF') s += ` tries:${e.tries}`;
-      else if (e.to === 'EXITED') s += ` expected:${e.expected ? 1 : 0} pid:${e.pid}`;
-      else if (e.to === 'RUNNING' || e.to === 'STOPPING' || e.to === 'STOPPED') s += ` pid:${e.pid}`;
-      return s;
+      return `processname:${e.processName} groupname:${e.groupName} from_state:${e.from}${STATE_EXTRAS[e.to](e)}`;
     }
     case 'PROCESS_LOG':
       return `processname:${e.processName} groupname:${e.groupName} pid:${e.pid} channel:${e.channel}\n${decodeData(e.data)}`;

@@ -9,8 +9,10 @@ export interface TextSink {
 }
 
 export interface MainLogOptions {
-  /** Log file; the magic name 'syslog' selects syslog like Supervisor; null for no file. */
+  /** Log file; null for none (e.g. syslog instead). */
   path: string | null;
+  /** Send each line to syslog (logfile=syslog). */
+  syslog?: boolean;
   /** 0 = FileHandler (never rotates), like Supervisor's `rotating=not not maxbytes`. */
   maxbytes?: number;
   backups?: number;
@@ -63,9 +65,8 @@ export class MainLog {
         process.stdout.on('error', () => undefined);
       }
     }
-    if (opts.path === 'syslog') {
-      this.syslog = new SyslogSink(opts.syslogIdent);
-    } else if (opts.path !== null) {
+    if (opts.syslog === true) this.syslog = new SyslogSink(opts.syslogIdent);
+    if (opts.path !== null) {
       const fileOpts: ConstructorParameters<typeof ChildLog>[0] = {
         path: opts.path,
         maxbytes: opts.maxbytes ?? 0,

@@ -5,11 +5,9 @@ import type { ProcessHost } from '../process/host.js';
 import { ProcessGroup } from '../process/group.js';
 import type { Subprocess } from '../process/subprocess.js';
 import { SocketManager } from './fcgi-socket.js';
+import { EXIT_STATES } from '../events/states.js';
 
 export type FastCGIGroupConfig = Extract<GroupConfig, { kind: 'fcgi' }>;
-
-/** States in which Supervisor has reaped the child (finish) and dropped its socket reference. */
-const GONE = new Set(['STOPPED', 'EXITED', 'BACKOFF']);
 
 export class FastCGIProcessGroup extends ProcessGroup {
   declare readonly config: FastCGIGroupConfig;
@@ -41,7 +39,7 @@ export class FastCGIProcessGroup extends ProcessGroup {
       return { stdio: [fd, 'pipe', 'pipe'] };
     };
     p.onStateChange((_from, to) => {
-      if (!GONE.has(to) || !this.holding.has(p)) return;
+      if (!EXIT_STATES.has(to) || !this.holding.has(p)) return;
       this.holding.delete(p);
       // Supervisor drops the reference after logging the exit; a respawn in the same
       // step first closes the socket, then creates it again (releasePending).

@@ -5,6 +5,7 @@ import type { Logger } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
 import type { SupervisorEvent } from '../events/types.js';
 import { pythonBytesRepr } from '../events/types.js';
+import { EXIT_STATES, type ProcessStateName } from '../events/states.js';
 import { ListenerProtocol, type ProtocolOutcome, type ResultVerdict } from './protocol.js';
 import { pyRepr } from '../errors/pyrepr.js';
 
@@ -25,8 +26,6 @@ export interface ListenerPoolHooks {
  * it only when that debug line is logged at all (loglevel=debug).
  */
 const COALESCE_MS = 1;
-
-const EXITED_STATES = new Set(['EXITED', 'STOPPED', 'BACKOFF']);
 
 export class EventListener {
   readonly protocol: ListenerProtocol;
@@ -69,13 +68,13 @@ export class EventListener {
     this.event = event;
   }
 
-  private onProcessState(to: string): void {
+  private onProcessState(to: ProcessStateName): void {
     if (to === 'STARTING') {
       // A new process gets fresh dispatchers in Supervisor: ACKNOWLEDGED, no event.
       this.dropPending();
       this.protocol.reset();
       this.event = null;
-    } else if (EXITED_STATES.has(to)) {
+    } else if (EXIT_STATES.has(to)) {
       // Supervisor drains the pipes before it handles the exit, so a result written just
       // before dying still counts; an event still unanswered goes back to the pool.
       this.flush();

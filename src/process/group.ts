@@ -1,7 +1,7 @@
 import type { GroupConfig } from '../config/types.js';
 import type { ProcessHost } from './host.js';
 import { Subprocess } from './subprocess.js';
-import { STOPPED_STATES } from '../events/states.js';
+import { STOPPED_STATES, UP_STATES } from '../events/states.js';
 
 /** A [program:x] or [group:x]: processes that start, stop and are reported together. */
 export class ProcessGroup {
@@ -26,7 +26,7 @@ export class ProcessGroup {
   /** Supervisor's stop_all: descending priority; a BACKOFF process just gives up (-> FATAL). */
   stopAll(): void {
     for (const p of [...this.processes].reverse()) {
-      if (p.state === 'RUNNING' || p.state === 'STARTING') p.stop();
+      if (UP_STATES.has(p.state)) p.stop();
       else if (p.state === 'BACKOFF') p.giveUp();
     }
   }

@@ -3,6 +3,10 @@
 // must carry out (spawn, kill, arm a timer, log, publish a state event). Transitions and
 // their log lines follow Supervisor 4.2's process.py; timers replace its 1 s polling loop,
 // so a transition happens when it is due rather than at the next tick.
+//
+// TRANSITIONS at the bottom is the state diagram as a table: state, then event, then what
+// happens. A pair that is not in the table changes nothing (a start while RUNNING, a
+// stale timer), as Supervisor ignores those events in those states.
 import type { AutoRestart } from '../config/types.js';
 import type { ProcessStateName } from '../events/states.js';
 import { signame } from './signals.js';
@@ -106,203 +110,271 @@ export function backoffDelay(cfg: MachineConfig, tries: number): number {
   return cfg.backoffMax > 0 ? Math.min(cfg.backoffMax, tries) : tries;
 }
 
-export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: StepContext): StepResult {
-  const effects: Effect[] = [];
-  let s: Snapshot = { ...snap };
+/** How an event is looked up in TRANSITIONS: its kind, or `timer:<name>` for a timer. */
+export type EventKey = Exclude<MachineEvent['kind'], 'timer'> | `timer:${TimerName}`;
 
-  const go = (to: ProcessStateName, expected = true): void => {
-    const from = s.state;
+type EventFor<K extends EventKey> = K extends `timer:${infer N}` ? { kind: 'timer'; name: N } : Extract<MachineEvent, { kind: K }>;
+type Handler<K extends EventKey> = (t: Transition, ev: EventFor<K>) => void;
+type Row = { readonly [K in EventKey]?: Handler<K> };
+
+export function eventKey(ev: MachineEvent): EventKey {
+  return ev.kind === 'timer' ? `timer:${ev.name}` : ev.kind;
+}
+
+/** One step under way: a copy of the snapshot, the effects so far, and the moves transitions share. */
+class Transition {
+  readonly s: Snapshot;
+  readonly effects: Effect[] = [];
+
+  constructor(
+    snap: Snapshot,
+    readonly cfg: MachineConfig,
+    readonly ctx: StepContext,
+  ) {
+    this.s = { ...snap };
+  }
+
+  go(to: ProcessStateName, expected = true): void {
+    const from = this.s.state;
     if (from === to) return;
-    s.state = to;
-    effects.push({ kind: 'disarm' });
-    if (to === 'BACKOFF') s.backoff += 1;
-    effects.push({ kind: 'state', from, to, expected, pid: s.pid, tries: s.backoff });
-  };
-  const log = (level: LogLevel, message: string): void => {
-    effects.push({ kind: 'log', level, message });
-  };
-  const arm = (timer: TimerName, seconds: number): void => {
-    effects.push({ kind: 'arm', timer, ms: Math.max(0, seconds * 1000) });
-  };
-  const spawn = (): void => {
+    this.s.state = to;
+    this.effects.push({ kind: 'disarm' });
+    if (to === 'BACKOFF') this.s.backoff += 1;
+    this.effects.push({ kind: 'state', from, to, expected, pid: this.s.pid, tries: this.s.backoff });
+  }
+
+  log(level: LogLevel, message: string): void {
+    this.effects.push({ kind: 'log', level, message });
+  }
+
+  arm(timer: TimerName, seconds: number): void {
+    this.effects.push({ kind: 'arm', timer, ms: Math.max(0, seconds * 1000) });
+  }
+
+  /** -> STARTING and ask the runtime to spawn; `spawned` or `spawnFailed` follows. */
+  spawn(): void {
+    const s = this.s;
     s.waitingFor = null;
     s.killing = false;
     s.spawnerr = null;
     s.exitstatus = null;
-    s.laststart = ctx.wallNow;
-    s.startedMono = ctx.monoNow;
-    go('STARTING');
-    effects.push({ kind: 'spawn' });
-  };
-  // After entering BACKOFF: either schedule the retry or give up at once.
-  const afterBackoff = (): void => {
-    if (s.backoff > cfg.startretries) {
-      giveUp();
-      log('info', `gave up: ${cfg.name} entered FATAL state, too many start retries too quickly`);
-    } else if (ctx.autoSpawnAllowed) {
-      arm('backoff', backoffDelay(cfg, s.backoff));
-    }
-  };
-  const giveUp = (): void => {
-    s.backoff = 0;
-    go('FATAL');
-    if (cfg.fatalRetryAfter > 0) arm('fatalRetry', cfg.fatalRetryAfter);
-  };
-  const kill = (signal: number, group: boolean): void => {
-    s.killing = true;
-    log('debug', `killing ${cfg.name} (pid ${s.pid}) ${group ? 'process group ' : ''}with signal ${signame(signal)}`);
-    go('STOPPING');
-    effects.push({ kind: 'kill', signal, group });
-    arm('stopwait', cfg.stopwaitsecs);
-  };
+    s.laststart = this.ctx.wallNow;
+    s.startedMono = this.ctx.monoNow;
+    this.go('STARTING');
+    this.effects.push({ kind: 'spawn' });
+  }
 
-  switch (ev.kind) {
-    case 'start':
-      if (s.state === 'STOPPED' || s.state === 'EXITED' || s.state === 'FATAL' || s.state === 'BACKOFF') spawn();
-      break;
+  /** Supervisor's STARTING -> RUNNING, always with its success line. */
+  enterRunning(): void {
+    this.s.backoff = 0;
+    this.go('RUNNING');
+    this.log('info', `success: ${this.cfg.name} entered RUNNING state, process has stayed up for > than ${this.cfg.startsecs} seconds (startsecs)`);
+  }
 
-    case 'waitForDependencies':
-      if (s.state === 'STOPPED' || s.state === 'EXITED' || s.state === 'FATAL' || s.state === 'BACKOFF') {
-        s.spawnerr = null;
-        s.exitstatus = null;
-        s.waitingFor = ev.description;
-        s.laststart = ctx.wallNow;
-        go('STARTING');
-        if (ev.timeoutSecs > 0) arm('dependsTimeout', ev.timeoutSecs);
-      }
-      break;
-
-    case 'dependenciesReady':
-      if (s.state === 'STARTING' && s.waitingFor !== null) {
-        effects.push({ kind: 'disarm' });
-        if (ctx.autoSpawnAllowed) spawn();
-        else {
-          s.waitingFor = null;
-          go('STOPPED');
-        }
-      }
-      break;
-
-    case 'dependenciesFailed':
-      if (s.state === 'STARTING' && s.waitingFor !== null) {
-        s.waitingFor = null;
-        s.spawnerr = ev.message;
-        log('info', `gave up: ${cfg.name} entered FATAL state, ${ev.message}`);
-        s.backoff = 0;
-        go('FATAL');
-      }
-      break;
-
-    case 'spawned':
-      s.pid = ev.pid;
-      log('info', `spawned: '${cfg.name}' with pid ${ev.pid}`);
-      arm('startsecs', cfg.startsecs);
-      break;
-
-    case 'spawnFailed':
-      s.spawnerr = ev.message;
-      log('info', `spawnerr: ${ev.message}`);
-      go('BACKOFF');
-      afterBackoff();
-      break;
-
-    case 'timer':
-      switch (ev.name) {
-        case 'startsecs':
-          if (s.state === 'STARTING') {
-            s.backoff = 0;
-            go('RUNNING');
-            log(
-              'info',
-              `success: ${cfg.name} entered RUNNING state, process has stayed up for > than ${cfg.startsecs} seconds (startsecs)`,
-            );
-          }
-          break;
-        case 'backoff':
-          if (s.state === 'BACKOFF' && ctx.autoSpawnAllowed && s.backoff <= cfg.startretries) spawn();
-          break;
-        case 'stopwait':
-          if (s.state === 'STOPPING' && s.pid) {
-            log('warn', `killing '${cfg.name}' (${s.pid}) with SIGKILL`);
-            kill(9, cfg.killasgroup);
-          }
-          break;
-        case 'dependsTimeout':
-          if (s.state === 'STARTING' && s.waitingFor !== null) {
-            const what = s.waitingFor;
-            s.waitingFor = null;
-            s.spawnerr = `timed out waiting for ${what}`;
-            log('info', `gave up: ${cfg.name} entered FATAL state, timed out waiting for ${what}`);
-            go('FATAL');
-          }
-          break;
-        case 'restartDelay':
-        case 'fatalRetry':
-          if ((s.state === 'EXITED' || s.state === 'FATAL') && ctx.autoSpawnAllowed) spawn();
-          break;
-      }
-      break;
-
-    case 'stop':
-      if (s.state === 'STARTING' && s.waitingFor !== null) {
-        s.waitingFor = null;
-        go('STOPPED');
-      } else if (s.state === 'BACKOFF') {
-        // Supervisor: a stop during BACKOFF goes straight to STOPPED rather than waiting out retries.
-        log('debug', `Attempted to kill ${cfg.name}, which is in BACKOFF state.`);
-        go('STOPPED');
-      } else if ((s.state === 'RUNNING' || s.state === 'STARTING' || s.state === 'STOPPING') && s.pid) {
-        kill(cfg.stopsignal, s.state === 'STOPPING' ? cfg.killasgroup : cfg.stopasgroup);
-      }
-      break;
-
-    case 'giveUp':
-      if (s.state === 'BACKOFF') giveUp();
-      break;
-
-    case 'killFailed':
-      log('critical', `unknown problem killing ${cfg.name} (${s.pid}):${ev.message}`);
-      s.killing = false;
-      go('UNKNOWN');
-      break;
-
-    case 'exited': {
-      const { status, text } = describeExit(ev.code, ev.signal);
-      const expected = cfg.exitcodes.includes(status);
-      s.laststop = ctx.wallNow;
-      const tooQuickly = ctx.monoNow - s.startedMono < cfg.startsecs * 1000;
-      if (s.killing) {
-        s.killing = false;
-        s.exitstatus = status;
-        go('STOPPED');
-        log(expected ? 'info' : 'warn', `stopped: ${cfg.name} (${text})`);
-      } else if (s.state === 'STARTING' && tooQuickly) {
-        s.exitstatus = null;
-        s.spawnerr = 'Exited too quickly (process log may have details)';
-        go('BACKOFF');
-        log('warn', `exited: ${cfg.name} (${text}; not expected)`);
-        s.pid = 0;
-        afterBackoff();
-        return { next: s, effects };
-      } else {
-        s.backoff = 0;
-        s.exitstatus = status;
-        // startsecs elapsed but the timer had not fired yet: pass through RUNNING as Supervisor does.
-        if (s.state === 'STARTING') go('RUNNING');
-        if (!expected) s.spawnerr = `Bad exit code ${status}`;
-        go('EXITED', expected);
-        log(expected ? 'info' : 'warn', `exited: ${cfg.name} (${text}; ${expected ? 'expected' : 'not expected'})`);
-        const restart = cfg.autorestart === 'true' || (cfg.autorestart === 'unexpected' && !expected);
-        if (restart && ctx.autoSpawnAllowed) {
-          s.pid = 0;
-          if (cfg.restartDelay > 0) arm('restartDelay', cfg.restartDelay);
-          else spawn();
-          return { next: s, effects };
-        }
-      }
-      s.pid = 0;
-      break;
+  /** After entering BACKOFF: either schedule the retry or give up at once. */
+  afterBackoff(): void {
+    if (this.s.backoff > this.cfg.startretries) {
+      this.giveUp();
+      this.log('info', `gave up: ${this.cfg.name} entered FATAL state, too many start retries too quickly`);
+    } else if (this.ctx.autoSpawnAllowed) {
+      this.arm('backoff', backoffDelay(this.cfg, this.s.backoff));
     }
   }
-  return { next: s, effects };
+
+  giveUp(): void {
+    this.s.backoff = 0;
+    this.go('FATAL');
+    if (this.cfg.fatalRetryAfter > 0) this.arm('fatalRetry', this.cfg.fatalRetryAfter);
+  }
+
+  /** -> STOPPING with a signal; the exit that follows is a STOPPED. */
+  kill(signal: number, group: boolean): void {
+    this.s.killing = true;
+    this.log('debug', `killing ${this.cfg.name} (pid ${this.s.pid}) ${group ? 'process group ' : ''}with signal ${signame(signal)}`);
+    this.go('STOPPING');
+    this.effects.push({ kind: 'kill', signal, group });
+    this.arm('stopwait', this.cfg.stopwaitsecs);
+  }
+
+  /** Leaves STARTING for FATAL when depends_on cannot be met. */
+  dependenciesGaveUp(reason: string): void {
+    this.s.waitingFor = null;
+    this.s.spawnerr = reason;
+    this.log('info', `gave up: ${this.cfg.name} entered FATAL state, ${reason}`);
+  }
+
+  exitInfo(ev: EventFor<'exited'>): { status: number; text: string; expected: boolean } {
+    this.s.laststop = this.ctx.wallNow;
+    const { status, text } = describeExit(ev.code, ev.signal);
+    return { status, text, expected: this.cfg.exitcodes.includes(status) };
+  }
+
+  /** RUNNING -> EXITED, then autorestart (at once or after restart_delay). */
+  exitedAfterRunning(ev: EventFor<'exited'>): void {
+    const s = this.s;
+    const { status, text, expected } = this.exitInfo(ev);
+    s.backoff = 0;
+    s.exitstatus = status;
+    if (!expected) s.spawnerr = `Bad exit code ${status}`;
+    this.go('EXITED', expected);
+    this.log(expected ? 'info' : 'warn', `exited: ${this.cfg.name} (${text}; ${expected ? 'expected' : 'not expected'})`);
+    s.pid = 0;
+    const restart = this.cfg.autorestart === 'true' || (this.cfg.autorestart === 'unexpected' && !expected);
+    if (!restart || !this.ctx.autoSpawnAllowed) return;
+    if (this.cfg.restartDelay > 0) this.arm('restartDelay', this.cfg.restartDelay);
+    else this.spawn();
+  }
+
+  result(): StepResult {
+    return { next: this.s, effects: this.effects };
+  }
+}
+
+// Handlers shared by several states.
+const spawnNow = (t: Transition): void => t.spawn();
+const spawnIfAllowed = (t: Transition): void => {
+  if (t.ctx.autoSpawnAllowed) t.spawn();
+};
+const waitForDependencies = (t: Transition, ev: EventFor<'waitForDependencies'>): void => {
+  t.s.spawnerr = null;
+  t.s.exitstatus = null;
+  t.s.waitingFor = ev.description;
+  t.s.laststart = t.ctx.wallNow;
+  t.go('STARTING');
+  if (ev.timeoutSecs > 0) t.arm('dependsTimeout', ev.timeoutSecs);
+};
+const exitedAfterRunning = (t: Transition, ev: EventFor<'exited'>): void => t.exitedAfterRunning(ev);
+
+export const TRANSITIONS: { readonly [S in ProcessStateName]: Row } = {
+  STOPPED: {
+    start: spawnNow,
+    waitForDependencies,
+  },
+
+  STARTING: {
+    spawned: (t, ev) => {
+      t.s.pid = ev.pid;
+      t.log('info', `spawned: '${t.cfg.name}' with pid ${ev.pid}`);
+      // startsecs=0 asks for no wait at all: RUNNING before anything else (the exit) is seen.
+      if (t.cfg.startsecs === 0) t.enterRunning();
+      else t.arm('startsecs', t.cfg.startsecs);
+    },
+    spawnFailed: (t, ev) => {
+      t.s.spawnerr = ev.message;
+      t.log('info', `spawnerr: ${ev.message}`);
+      t.go('BACKOFF');
+      t.afterBackoff();
+    },
+    'timer:startsecs': (t) => t.enterRunning(),
+    exited: (t, ev) => {
+      if (t.ctx.monoNow - t.s.startedMono >= t.cfg.startsecs * 1000) {
+        // startsecs elapsed but its timer had not fired yet: pass through RUNNING as Supervisor does.
+        t.enterRunning();
+        t.exitedAfterRunning(ev);
+        return;
+      }
+      const { text } = t.exitInfo(ev);
+      t.s.exitstatus = null;
+      t.s.spawnerr = 'Exited too quickly (process log may have details)';
+      t.go('BACKOFF');
+      t.log('warn', `exited: ${t.cfg.name} (${text}; not expected)`);
+      t.s.pid = 0;
+      t.afterBackoff();
+    },
+    stop: (t) => {
+      if (t.s.waitingFor !== null) {
+        t.s.waitingFor = null;
+        t.go('STOPPED');
+      } else if (t.s.pid) {
+        t.kill(t.cfg.stopsignal, t.cfg.stopasgroup);
+      }
+    },
+    // depends_on (extension): STARTING with pid 0 until the coordinator decides.
+    dependenciesReady: (t) => {
+      if (t.s.waitingFor === null) return;
+      t.effects.push({ kind: 'disarm' });
+      if (t.ctx.autoSpawnAllowed) t.spawn();
+      else {
+        t.s.waitingFor = null;
+        t.go('STOPPED');
+      }
+    },
+    dependenciesFailed: (t, ev) => {
+      if (t.s.waitingFor === null) return;
+      t.dependenciesGaveUp(ev.message);
+      t.s.backoff = 0;
+      t.go('FATAL');
+    },
+    'timer:dependsTimeout': (t) => {
+      if (t.s.waitingFor === null) return;
+      t.dependenciesGaveUp(`timed out waiting for ${t.s.waitingFor}`);
+      t.go('FATAL');
+    },
+  },
+
+  RUNNING: {
+    exited: exitedAfterRunning,
+    stop: (t) => t.kill(t.cfg.stopsignal, t.cfg.stopasgroup),
+  },
+
+  BACKOFF: {
+    'timer:backoff': (t) => {
+      if (t.ctx.autoSpawnAllowed && t.s.backoff <= t.cfg.startretries) t.spawn();
+    },
+    start: spawnNow,
+    waitForDependencies,
+    stop: (t) => {
+      // Supervisor: a stop during BACKOFF goes straight to STOPPED rather than waiting out retries.
+      t.log('debug', `Attempted to kill ${t.cfg.name}, which is in BACKOFF state.`);
+      t.go('STOPPED');
+    },
+    giveUp: (t) => t.giveUp(), // stop_all during shutdown
+  },
+
+  STOPPING: {
+    exited: (t, ev) => {
+      const { status, text, expected } = t.exitInfo(ev);
+      t.s.killing = false;
+      t.s.exitstatus = status;
+      t.go('STOPPED');
+      t.log(expected ? 'info' : 'warn', `stopped: ${t.cfg.name} (${text})`);
+      t.s.pid = 0;
+    },
+    // A second stop is the kill signal; Supervisor then signals killasgroup's way.
+    stop: (t) => t.kill(t.cfg.stopsignal, t.cfg.killasgroup),
+    'timer:stopwait': (t) => {
+      t.log('warn', `killing '${t.cfg.name}' (${t.s.pid}) with SIGKILL`);
+      t.kill(9, t.cfg.killasgroup);
+    },
+    killFailed: (t, ev) => {
+      t.log('critical', `unknown problem killing ${t.cfg.name} (${t.s.pid}):${ev.message}`);
+      t.s.killing = false;
+      t.go('UNKNOWN');
+    },
+  },
+
+  EXITED: {
+    'timer:restartDelay': spawnIfAllowed,
+    start: spawnNow,
+    waitForDependencies,
+  },
+
+  FATAL: {
+    'timer:fatalRetry': spawnIfAllowed,
+    start: spawnNow,
+    waitForDependencies,
+  },
+
+  // Only a failed kill leads here; the child's exit, if it comes, is reported as usual.
+  UNKNOWN: {
+    exited: exitedAfterRunning,
+  },
+};
+
+export function step(snap: Snapshot, ev: MachineEvent, cfg: MachineConfig, ctx: StepContext): StepResult {
+  const handler = TRANSITIONS[snap.state][eventKey(ev)] as Handler<EventKey> | undefined;
+  if (!handler) return { next: snap, effects: [] };
+  const t = new Transition(snap, cfg, ctx);
+  handler(t, ev as never);
+  return t.result();
 }

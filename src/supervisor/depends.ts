@@ -5,7 +5,7 @@ import type { EventBus } from '../events/bus.js';
 import type { ProcessExtensions } from '../config/types.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Subprocess } from '../process/subprocess.js';
-import { STOPPED_STATES } from '../events/states.js';
+import { SPAWNABLE_STATES, STOPPED_STATES } from '../events/states.js';
 import { compareNames } from '../events/names.js';
 
 type Dependency = ProcessExtensions['dependsOn'][number];
@@ -68,7 +68,8 @@ export class DependencyCoordinator {
 
   private needsStart(t: Subprocess, d: Dependency): boolean {
     if (d.condition === 'completed' && t.state === 'EXITED') return false;
-    return t.state === 'STOPPED' || t.state === 'EXITED' || t.state === 'FATAL';
+    // BACKOFF retries on its own; any other spawnable state needs a start.
+    return SPAWNABLE_STATES.has(t.state) && t.state !== 'BACKOFF';
   }
 
   /** Start p, its dependencies first (transitively). */

@@ -6,6 +6,7 @@
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
+import { UP_STATES } from '../events/states.js';
 import { HealthMonitor, setHealth } from '../process/health.js';
 import { MemoryWatch, treeRss } from '../process/memory.js';
 import type { Supervisor } from './supervisor.js';
@@ -17,7 +18,7 @@ import type { Supervisor } from './supervisor.js';
  */
 export function restartProcess(sup: Supervisor, logger: Logger, p: Subprocess, reason: string, busy: WeakSet<Subprocess>): void {
   if (busy.has(p) || sup.mood !== 'RUNNING') return;
-  if (p.state !== 'RUNNING' && p.state !== 'STARTING') return;
+  if (!UP_STATES.has(p.state)) return;
   busy.add(p);
   logger.warn(`restarting '${p.name}': ${reason}`);
   void sup.dependencies
@@ -74,7 +75,7 @@ export function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, m
     try {
       // Forget processes whose group was removed (reread, removeProcessGroup).
       for (const p of memory.keys()) if (find(p.group, p.name) !== p) memory.delete(p);
-      const watched = [...memory.keys()].filter((p) => p.pid > 0 && (p.state === 'RUNNING' || p.state === 'STARTING'));
+      const watched = [...memory.keys()].filter((p) => p.pid > 0 && UP_STATES.has(p.state));
       if (!watched.length) return;
       const pids = watched.map((p) => p.pid);
       const sizes = await treeRss(pids);
@@ -82,7 +83,7 @@ export function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, m
         const rss = sizes.get(p.pid);
         const w = memory.get(p);
         if (rss === undefined || rss === null || !w || !pids.includes(p.pid)) continue;
-        if (p.state !== 'RUNNING' && p.state !== 'STARTING') continue;
+        if (!UP_STATES.has(p.state)) continue;
         const reason = w.sample(rss);
         if (reason) restartProcess(sup, logger, p, reason, restarting);
       }

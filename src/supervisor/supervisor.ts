@@ -6,7 +6,7 @@ import type { EventBus } from '../events/bus.js';
 import { ProcessGroup } from '../process/group.js';
 import type { Logger, ProcessHost } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
-import type { SupervisorStateName } from '../events/states.js';
+import { RESPAWN_PENDING_STATES, type SupervisorStateName } from '../events/states.js';
 import { DependencyCoordinator } from './depends.js';
 import { compareNames, splitNamespec } from '../events/names.js';
 
@@ -158,7 +158,7 @@ export class Supervisor {
     this.mood = mood;
     for (const p of this.allProcesses()) {
       // Pending retries and delayed restarts must not fire during shutdown.
-      if (p.state === 'BACKOFF' || p.state === 'EXITED' || p.state === 'FATAL') p.cancelTimers();
+      if (RESPAWN_PENDING_STATES.has(p.state)) p.cancelTimers();
     }
     this.bus.emit({ type: 'SUPERVISOR_STATE_CHANGE', to: 'STOPPING' });
     await this.stopAllGroups();

@@ -112,7 +112,7 @@ function ours(file: string): Dump {
       ),
       warnings: cfg.warnings.filter((w) => !w.startsWith('Unknown ')),
       infos: cfg.infos,
-      logfile: cfg.supervisord.logfile,
+      logfile: cfg.supervisord.logfile.kind === 'syslog' ? 'syslog' : cfg.supervisord.logfile.path,
       pidfile: cfg.supervisord.pidfile,
       umask: cfg.supervisord.umask,
       minfds: cfg.supervisord.minfds,

@@ -7,8 +7,7 @@ import { configError, group, load, loadError, proc, testSystem } from './helpers
 test('[supervisord] defaults', () => {
   const cfg = load('[supervisord]\n');
   const s = cfg.supervisord;
-  assert.equal(s.logfile, path.join(cfg.dir, 'supervisord.log'));
-  assert.equal(s.logfileKind, 'path');
+  assert.deepEqual(s.logfile, { kind: 'path', path: path.join(cfg.dir, 'supervisord.log') });
   assert.equal(s.pidfile, path.join(cfg.dir, 'supervisord.pid'));
   assert.equal(s.logfileMaxbytes, 50 * 1024 * 1024);
   assert.equal(s.logfileBackups, 10);
@@ -59,7 +58,7 @@ test('[supervisord] every key', () => {
     ].join('\n'),
   );
   const s = cfg.supervisord;
-  assert.equal(s.logfile, path.join(cfg.dir, 'main.log'));
+  assert.deepEqual(s.logfile, { kind: 'path', path: path.join(cfg.dir, 'main.log') });
   assert.equal(s.logfileMaxbytes, 1024);
   assert.equal(s.logfileBackups, 2);
   assert.equal(s.loglevel, 'debug');
@@ -78,10 +77,11 @@ test('[supervisord] every key', () => {
   assert.equal(s.identifier, 'ident');
 });
 
-test('logfile=syslog is kept as the syslog target', () => {
-  const cfg = load('[supervisord]\nlogfile=syslog\n');
-  assert.equal(cfg.supervisord.logfile, 'syslog');
-  assert.equal(cfg.supervisord.logfileKind, 'syslog');
+test('logfile=syslog is kept as the syslog target; only the exact word, as in Supervisor', () => {
+  assert.deepEqual(load('[supervisord]\nlogfile=syslog\n').supervisord.logfile, { kind: 'syslog' });
+  const upper = load('[supervisord]\nlogfile=SYSLOG\n');
+  assert.deepEqual(upper.supervisord.logfile, { kind: 'path', path: path.join(upper.dir, 'SYSLOG') });
+  assert.deepEqual(load('[supervisord]\nlogfile=/dev/stdout\n').supervisord.logfile, { kind: 'path', path: '/dev/stdout' });
 });
 
 test('missing [supervisord] section', () => {

@@ -1,0 +1,187 @@
+// One spawn of a process's command: the OS child, its pipes, where its output goes, and
+// when it is gone. It knows nothing of states: a failure before the fork comes back as a
+// message (the machine's spawnFailed), what happens later comes through ChildEvents.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import type { ProcessConfig } from '../config/types.js';
+import type { Channel } from '../events/types.js';
+import { LineTransformer } from '../logging/transform.js';
+import type { ProcessLogs } from './child-logs.js';
+import { resolveCommand, CommandError } from './command.js';
+import type { ProcessHost } from './host.js';
+import { OutputChannel, stripAnsiBuffer } from './output.js';
+import { makeChildPipes, pipesUnavailable, type ChildPipes, type ParentEnds } from './pipes.js';
+import { planSpawn } from './spawn-plan.js';
+
+/** Replaces stdout routing (event listeners); `log` writes to the stdout child log. */
+export type StdoutHandler = (chunk: Buffer, log: (data: Buffer) => void) => void;
+
+export interface LaunchOptions {
+  config: ProcessConfig;
+  host: ProcessHost;
+  logs: ProcessLogs;
+  env: Record<string, string>;
+  /** From the process's beforeSpawn (fcgi: the socket as stdin). */
+  extra: Partial<SpawnOptions>;
+  stdoutHandler: StdoutHandler | null;
+}
+
+export interface ChildEvents {
+  /** exec failed after the fork (pid undefined): reported once, later. */
+  execFailed(child: LiveChild, message: string): void;
+  /** The child exited and what it wrote has been read (or 50 ms passed). */
+  exited(child: LiveChild, code: number | null, signal: number | null): void;
+}
+
+export interface LiveChild {
+  readonly process: ChildProcess;
+  /** undefined when exec failed after the fork; ChildEvents.execFailed follows. */
+  readonly pid: number | undefined;
+  /** Our end of the child's stdin pipe (sendProcessStdin, fg); null without one. */
+  readonly stdin: ParentEnds['stdin'];
+}
+
+/** The socketpair fallback is announced once per daemon, not per spawn. */
+let warnedNoPipes = false;
+
+function warnNoPipes(o: LaunchOptions): void {
+  if (warnedNoPipes) return;
+  warnedNoPipes = true;
+  o.host.logger.warn(`children get socketpairs, not pipes, for stdin/stdout/stderr (koffi unavailable: ${pipesUnavailable()}); programs that open /dev/stdout by path will fail`);
+}
+
+/** Spawns the command; a string is Supervisor's message for a failure before the fork. */
+export function launchChild(o: LaunchOptions, events: ChildEvents): LiveChild | string {
+  const c = o.config;
+  let file: string;
+  let args: string[];
+  let argv0: string;
+  try {
+    const r = resolveCommand(c.command, o.env.PATH);
+    file = r.filename;
+    argv0 = r.argv[0]!;
+    args = r.argv.slice(1);
+  } catch (e) {
+    if (e instanceof CommandError) return e.message;
+    throw e;
+  }
+  try {
+    o.logs.open();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    return `unknown error making dispatchers for '${c.name}': ${code}`;
+  }
+
+  const { file: execFile, args: execArgs, opts } = planSpawn(c, { file, argv0, args }, o.env, o.extra);
+  const pipes = makeChildPipes(opts.stdio);
+  if (pipes) opts.stdio = pipes.stdio;
+  else warnNoPipes(o);
+  let child: ChildProcess;
+  const oldUmask = c.umask !== null ? process.umask(c.umask) : null;
+  try {
+    child = spawn(execFile, execArgs, opts);
+  } catch (e) {
+    pipes?.dispose();
+    return `unknown error during fork for '${c.name}': ${(e as NodeJS.ErrnoException).code ?? e}`;
+  } finally {
+    if (oldUmask !== null) process.umask(oldUmask);
+  }
+  return attach(o, child, pipes, events);
+}
+
+/** Extension line options; null (no per-byte work) when none is set. */
+function transformFor(c: ProcessConfig, channel: Channel): ((b: Buffer) => Buffer) | null {
+  const x = c.ext;
+  const opts =
+    channel === 'stdout'
+      ? { timestamps: x.stdoutLogfileTimestamps, format: x.stdoutLogfileFormat, prefix: x.stdoutLinePrefix }
+      : { timestamps: x.stderrLogfileTimestamps, format: x.stderrLogfileFormat, prefix: x.stderrLinePrefix };
+  if (!opts.timestamps && opts.format === 'text' && !opts.prefix) return null;
+  const t = new LineTransformer({ ...opts, processName: c.name, stream: channel });
+  return (b) => t.push(b);
+}
+
+function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null, events: ChildEvents): LiveChild {
+  const { config: c, host, logs } = o;
+  const pid = child.pid;
+  if (pid === undefined) {
+    pipes?.dispose();
+    const live: LiveChild = { process: child, pid, stdin: null };
+    // exec failed after fork (e.g. ENOENT raced our check): report it as Supervisor's child would.
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      const msg = `couldn't exec ${c.command}: ${err.code}`;
+      (logs.sink('stderr') ?? logs.sink('stdout'))?.write(Buffer.from(`supervisor: ${msg}\nsupervisor: child process was not spawned\n`));
+      events.execFailed(live, msg);
+    });
+    return live;
+  }
+  child.on('error', () => {}); // kill() on an exited child; exit is handled below
+  const mainlogDebug = host.logger.isDebugEnabled?.() ?? false;
+  const mk = (channel: Channel): OutputChannel =>
+    new OutputChannel({
+      channel,
+      processName: c.name,
+      groupName: c.groupName,
+      sink: logs.sink(channel),
+      captureMaxbytes: c[channel].captureMaxbytes,
+      eventsEnabled: c[channel].eventsEnabled,
+      stripAnsi: host.stripAnsi,
+      transform: transformFor(c, channel),
+      logger: host.logger,
+      mainlogDebug,
+      bus: host.bus,
+      pid: () => pid,
+    });
+  const out = mk('stdout');
+  const err = mk('stderr');
+  let open = 2;
+  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  let finished = false;
+  const finish = (): void => {
+    if (finished || !exitInfo) return;
+    finished = true;
+    clearTimeout(drainTimer);
+    out.flush();
+    err.flush();
+    // Like Supervisor closing the parent's pipe ends at reap: surviving grandchildren lose them.
+    io.stdout?.destroy();
+    io.stderr?.destroy();
+    io.stdin?.destroy();
+    const signal = exitInfo.signal ? (osConstants.signals[exitInfo.signal] ?? null) : null;
+    events.exited(live, exitInfo.code, signal);
+  };
+  let drainTimer: NodeJS.Timeout | undefined;
+  const closed = (): void => {
+    if (--open === 0) finish();
+  };
+  const stdoutHandler = o.stdoutHandler;
+  const logStdout = (b: Buffer): void => logs.sink('stdout')?.write(host.stripAnsi ? stripAnsiBuffer(b) : b);
+  const onStdout = stdoutHandler ? (b: Buffer) => stdoutHandler(b, logStdout) : (b: Buffer) => out.handle(b);
+  let io: ParentEnds;
+  if (pipes) {
+    io = pipes.parentEnds({
+      // A listener's protocol handler keeps what it is given: it gets its own copy.
+      stdout: stdoutHandler ? (v) => onStdout(Buffer.from(v)) : (v) => out.handleTransient(v),
+      stderr: (v) => err.handleTransient(v),
+    });
+  } else {
+    io = { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
+    io.stdout!.on('data', onStdout);
+    io.stderr!.on('data', (b: Buffer) => err.handle(b));
+  }
+  const live: LiveChild = { process: child, pid, stdin: io.stdin };
+  io.stdout!.on('close', closed);
+  io.stderr!.on('close', closed);
+  // A read error (EIO and the like) ends the stream; 'close' follows and counts it.
+  io.stdout!.on('error', () => {});
+  io.stderr!.on('error', () => {});
+  io.stdin?.on('error', () => {}); // EPIPE when the child closed its stdin (no pipe: fcgi socket)
+  child.on('exit', (code, signal) => {
+    host.logger.debug('received SIGCHLD indicating a child quit');
+    exitInfo = { code, signal };
+    if (open === 0) finish();
+    // Output still in flight is read for a moment; a grandchild holding the pipe does not delay the exit.
+    else drainTimer = setTimeout(finish, 50);
+  });
+  return live;
+}
