@@ -372,8 +372,10 @@ export class Subprocess {
     let child: ChildProcess;
     const oldUmask = c.umask !== null ? process.umask(c.umask) : null;
     try {
+      this.host.children?.spawning(c);
       child = spawn(execFile, execArgs, opts);
     } catch (e) {
+      this.host.children?.spawned(c, null);
       pipes?.dispose();
       this.queue.push({ kind: 'spawnFailed', message: `unknown error during fork for '${this.name}': ${(e as NodeJS.ErrnoException).code ?? e}` });
       return;
@@ -392,6 +394,7 @@ export class Subprocess {
   private attach(child: ChildProcess, pipes: ChildPipes | null): void {
     this.child = child;
     const pid = child.pid;
+    this.host.children?.spawned(this.config, pid ?? null);
     if (pid === undefined) {
       pipes?.dispose();
       // exec failed after fork (e.g. ENOENT raced our check): report it as Supervisor's child would.
@@ -470,6 +473,7 @@ export class Subprocess {
     io.stderr!.on('error', () => {});
     io.stdin?.on('error', () => {}); // EPIPE when the child closed its stdin (no pipe: fcgi socket)
     child.on('exit', (code, signal) => {
+      this.host.children?.exited(c, pid);
       this.host.logger.debug('received SIGCHLD indicating a child quit');
       exitInfo = { code, signal };
       if (open === 0) finish();
