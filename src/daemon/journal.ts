@@ -74,6 +74,16 @@ export interface Replay {
 
 const COMPACT_SLACK = 512;
 
+/**
+ * A short write (a full disk) would leave half a line for the next one to be glued to:
+ * it counts as a failure, and the next change rewrites the whole file.
+ */
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text);
+  const n = writeSync(fd, buf);
+  if (n !== buf.length) throw new Error(`short write (${n} of ${buf.length} bytes)`);
+}
+
 type Line = { op: string } & Record<string, unknown>;
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -235,7 +245,7 @@ export class Journal {
       return;
     }
     try {
-      writeSync(this.fd, JSON.stringify(line) + '\n');
+      writeAll(this.fd, JSON.stringify(line) + '\n');
       this.lines++;
     } catch (e) {
       this.fail(e);
@@ -244,7 +254,8 @@ export class Journal {
 
   /** Rewrites the file as the header, the live children and the forks in flight. */
   private compact(): void {
-    const tmp = `${this.path}.${process.pid}.tmp`;
+    // One name, not one per pid: a daemon killed mid-rewrite leaves at most one behind.
+    const tmp = `${this.path}.tmp`;
     const body = [
       { op: 'daemon', v: 2, ...this.self },
       ...[...this.live.values()].map((e) => ({ op: 'spawned', ...e })),
@@ -254,7 +265,7 @@ export class Journal {
     try {
       // Appends go on through this descriptor after the rename: it is the new file.
       fd = openSync(tmp, 'w', 0o644);
-      writeSync(fd, body.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      writeAll(fd, body.map((l) => JSON.stringify(l)).join('\n') + '\n');
       renameSync(tmp, this.path);
     } catch (e) {
       if (fd >= 0) closeSync(fd);

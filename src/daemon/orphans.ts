@@ -2,9 +2,9 @@
 // journal holds only the "spawning" line (program, group, time just before the fork). The
 // child is found in /proc by what it cannot lose: it leads its own session (setsid), it
 // started between that time and the new daemon's own start, and its environment names the
-// program (SUPERVISOR_PROCESS_NAME and SUPERVISOR_GROUP_NAME, set for every child). Of the
-// candidates the earliest is taken: it was forked right after the line was written; later
-// ones can only be its own daemonized descendants.
+// program (SUPERVISOR_PROCESS_NAME and SUPERVISOR_GROUP_NAME, set for every child unless
+// its environment= overrides them). Of the candidates the earliest is taken: it was forked
+// right after the line was written; later ones can only be its own daemonized descendants.
 import { readdirSync, readFileSync } from 'node:fs';
 import { readStatSync } from '../process/memory.js';
 import type { ChildEntry, UnresolvedSpawn } from './journal.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { TestDaemon, waitFor } from '../helpers/daemon.js';
 import { readStatSync } from '../../src/process/memory.js';
 import { readJournal, type Replay, type StopSettings } from '../../src/daemon/journal.js';
-import { bootTicksClock } from '../../src/daemon/bootclock.js';
+import { bootTicksClock, TICK_SLACK } from '../../src/daemon/bootclock.js';
 import { detachedSleep, killQuietly, processesRunning, running, sameDir, sigkill } from './helpers.js';
 
 const journalPath = (d: TestDaemon): string => join(d.dir, 'supervisord.pid.children.jsonl');
@@ -35,7 +35,7 @@ test('state file: each child is recorded with its start time before RPC can see 
     assert.deepEqual([st.children.length, web], [1, { ...stopSettings('web', 10), pid: info.pid }]);
     // The clock of the journal brackets the fork; the kernel's start time falls in between.
     const starttime = readStatSync(Number(info.pid))!.starttime;
-    assert.ok(startMin - 1 <= starttime && starttime <= startMax + 1 && startMax - startMin < 100, `${startMin} <= ${starttime} <= ${startMax}`);
+    assert.ok(startMin - TICK_SLACK <= starttime && starttime <= startMax + TICK_SLACK && startMax - startMin < 100, `${startMin} <= ${starttime} <= ${startMax}`);
     assert.deepEqual(st.unresolved, []);
     await d.call('supervisor.stopProcess', 'web');
     assert.deepEqual(readState(d)?.children, [], 'the exit is recorded by the time stopProcess answers');
