@@ -107,3 +107,29 @@ test('a daemon SIGKILLed as soon as getProcessInfo says RUNNING (startsecs=0) le
     }
   }
 });
+
+test('after a restart (SIGHUP) the journal is the new run\'s: a SIGKILL then still leaves exactly one copy', async () => {
+  const marker = `${randomInt(100_000, 999_999)}.7`;
+  const d = new TestDaemon({ programs: `[program:web]\ncommand=sleep ${marker}\nstartsecs=0\n` });
+  const mine = (argv: string): boolean => argv === `sleep ${marker}`;
+  let d2: TestDaemon | null = null;
+  try {
+    await d.start();
+    const first = await d.waitState('web', 'RUNNING');
+    d.proc!.kill('SIGHUP');
+    const second = await waitFor('web RUNNING again with a new pid', async () => {
+      const i = await d.info('web').catch(() => null);
+      return i && i.statename === 'RUNNING' && i.pid !== first.pid ? i : undefined;
+    }, 20_000);
+    await sigkill(d.proc!);
+    d2 = sameDir(d);
+    await d2.start();
+    const info = await d2.waitState('web', 'RUNNING', 20_000);
+    assert.match(d2.mainLog(), new RegExp(`stopped leftover 'web' \\(pid ${second.pid}\\)`));
+    assert.deepEqual(processesByArgv(mine).get(`sleep ${marker}`), [Number(info.pid)]);
+  } finally {
+    if (d2) await d2.stop({ keep: true });
+    await d.stop();
+    for (const p of [...processesByArgv(mine).values()].flat()) killQuietly(p);
+  }
+});
