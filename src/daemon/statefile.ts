@@ -1,35 +1,29 @@
-// No duplicate children after the daemon is SIGKILLed (extension, issue #9). Children run
-// in their own sessions, so they outlive a killed supervisord; the next one would start a
-// second copy of every program. The daemon therefore keeps `<pidfile>.children.json`: its
-// own pid and start time and, for each live child, the pid, the start time (field 22 of
-// /proc/PID/stat, so a recycled pid is never mistaken for the child) and how to stop it.
-// At startup, before autostart, a leftover file of a dead daemon is read and every child
-// still alive with the same start time is stopped like Supervisor would have stopped it.
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import type { Config } from '../config/types.js';
-import type { Logger } from '../process/host.js';
+// No duplicate children after the daemon is SIGKILLed (extension, issues #9 and #14).
+// Children run in their own sessions, so they outlive a killed supervisord; the next one
+// would start a second copy of every program. The daemon therefore keeps a journal,
+// `<pidfile>.children.jsonl` (src/daemon/journal.ts), written synchronously around every
+// fork and reap, so that whatever instant the daemon dies at, the file names every child
+// it may have had. At startup, before autostart, the journal of a dead daemon is replayed
+// and each of its children still alive with the same start time (field 22 of
+// /proc/PID/stat, so a recycled pid is never mistaken for the child) is stopped like
+// Supervisor would have stopped it.
+import { readFileSync, unlinkSync } from 'node:fs';
+import type { Config, ProcessConfig } from '../config/types.js';
+import type { ChildRecorder, Logger } from '../process/host.js';
 import { readStatSync } from '../process/memory.js';
 import type { DaemonExtension } from './daemon.js';
-import type { Supervisor } from '../supervisor/supervisor.js';
+import { Journal, readJournal, recordedExactly, type ChildEntry, type DaemonIdentity, type RecordedChild, type Replay, type StopSettings } from './journal.js';
+import { findOrphan } from './orphans.js';
+import { bootTicksClock, TICK_SLACK } from './bootclock.js';
 
-export interface ChildEntry {
-  name: string;
-  group: string;
-  pid: number;
-  starttime: number;
-  stopsignal: number;
-  stopasgroup: boolean;
-  killasgroup: boolean;
-  stopwaitsecs: number;
-}
-
-export interface StateFile {
-  version: 1;
-  daemon: { pid: number; starttime: number | null };
-  children: ChildEntry[];
-}
+export type { ChildEntry } from './journal.js';
 
 export function stateFilePath(config: Config): string {
+  return `${config.supervisord.pidfile}.children.jsonl`;
+}
+
+/** Where the daemon before the journal kept a snapshot; still read once, then removed. */
+export function legacyStateFilePath(config: Config): string {
   return `${config.supervisord.pidfile}.children.json`;
 }
 
@@ -41,25 +35,28 @@ export function sameProcessAlive(pid: number, starttime: number | null): boolean
   return starttime === null || st.starttime === starttime;
 }
 
-export function readStateFile(path: string): StateFile | null {
+/** The recorded child, if it is still alive: same pid, a start time within the recorded bounds. */
+export function stillAlive(c: RecordedChild): ChildEntry | null {
+  const st = readStatSync(c.pid);
+  if (!st || st.state === 'Z' || st.state === 'X') return null;
+  if (st.starttime < c.startMin - TICK_SLACK || st.starttime > c.startMax + TICK_SLACK) return null;
+  const { startMin: _min, startMax: _max, ...settings } = c;
+  return { ...settings, starttime: st.starttime };
+}
+
+/** The snapshot format of the daemon before the journal (`{"version":1,...}`). */
+function readLegacyStateFile(path: string): Replay | null {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     return null;
   }
-  const data = JSON.parse(text) as StateFile;
+  const data = JSON.parse(text) as { version?: unknown; daemon?: DaemonIdentity; children?: ChildEntry[] };
   if (data?.version !== 1 || !Array.isArray(data.children) || typeof data.daemon?.pid !== 'number') {
     throw new Error('unrecognized contents');
   }
-  return data;
-}
-
-/** Write via a temporary file and rename, so a reader never sees half a file. */
-export function writeStateFile(path: string, state: StateFile): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state) + '\n');
-  renameSync(tmp, path);
+  return { daemon: data.daemon, children: data.children.map(recordedExactly), unresolved: [], badLines: 0 };
 }
 
 function signal(target: number, sig: NodeJS.Signals | number): void {
@@ -103,134 +100,101 @@ export async function stopLeftover(e: ChildEntry, logger: Logger): Promise<boole
   return gone;
 }
 
-export interface StateFileOptions {
-  /**
-   * At most one write per this many ms (100). A change after a quiet spell is written at
-   * once, so a lone spawn is on disk before anything else happens; a burst (mass start)
-   * is written at its start and then every debounceMs until it ends.
-   */
-  debounceMs?: number;
+/** What the previous daemon's files leave to this one. */
+interface Leftovers {
+  /** Children of a dead daemon: stopped before autostart. */
+  stop: ChildEntry[];
+  /** This daemon's own children that outlived the previous run of its core (they resisted SIGKILL). */
+  keep: ChildEntry[];
 }
 
-export function stateFileExtension(opts: StateFileOptions = {}): DaemonExtension {
-  const debounceMs = opts.debounceMs ?? 100;
-  /** Per run of the core: what attach found and what beforeAutostart must do. */
-  let run: { sup: Supervisor; logger: Logger; path: string; leftovers: ChildEntry[]; enable: (survivors: ChildEntry[]) => void } | null = null;
+function findLeftovers(paths: string[], self: DaemonIdentity, logger: Logger): Leftovers {
+  const found: Leftovers = { stop: [], keep: [] };
+  const known = new Set<number>();
+  for (const [i, path] of paths.entries()) {
+    let r: Replay | null;
+    try {
+      r = i === 0 ? readJournal(path) : readLegacyStateFile(path);
+    } catch (e) {
+      logger.warn(`ignoring state file ${path}: ${(e as Error).message}`);
+      continue;
+    }
+    if (!r?.daemon) continue;
+    if (r.badLines) logger.warn(`state file ${path}: ${r.badLines} unreadable lines ignored`);
+    const alive = r.children.map(stillAlive).filter((c): c is ChildEntry => c !== null);
+    if (r.daemon.pid === self.pid && r.daemon.starttime === self.starttime) {
+      found.keep.push(...alive);
+    } else if (sameProcessAlive(r.daemon.pid, r.daemon.starttime)) {
+      logger.warn(`state file ${path} belongs to a running supervisord (pid ${r.daemon.pid}); leaving its processes alone`);
+      continue;
+    } else {
+      found.stop.push(...alive);
+    }
+    for (const c of alive) known.add(c.pid);
+    for (const u of r.unresolved) {
+      // Killed between fork and recording the pid: the child is found in /proc instead.
+      const orphan = findOrphan(u, r.daemon.starttime, self.starttime, known);
+      if (!orphan) continue;
+      logger.info(`found '${orphan.name}' (pid ${orphan.pid}), forked by a previous supervisord that died before recording it`);
+      known.add(orphan.pid);
+      found.stop.push(orphan);
+    }
+  }
+  return found;
+}
+
+function stopSettingsOf(c: ProcessConfig): StopSettings {
+  return { name: c.name, group: c.groupName, stopsignal: c.stopsignal, stopasgroup: c.stopasgroup, killasgroup: c.killasgroup, stopwaitsecs: c.stopwaitsecs };
+}
+
+export function stateFileExtension(): DaemonExtension {
+  /** Per run of the core: the open journal and the leftovers beforeAutostart must stop. */
+  let run: { journal: Journal; clock: () => number | null; logger: Logger; leftovers: ChildEntry[] } | null = null;
+
+  // Called by the process runtime in the middle of a spawn: synchronous, and before the
+  // daemon announces the child to anyone (RUNNING, the RPC reply, an event).
+  const recorder: ChildRecorder = {
+    spawning: (c) => run?.journal.spawning(stopSettingsOf(c), run.clock()),
+    spawned: (c, pid) => {
+      if (!run) return;
+      if (pid === null) run.journal.failed(stopSettingsOf(c));
+      else run.journal.spawned(stopSettingsOf(c), pid, run.clock());
+    },
+    exited: (_c, pid) => run?.journal.exited(pid),
+  };
 
   return {
-    attach({ supervisor: sup, bus, logger }) {
+    recorder,
+    attach({ supervisor: sup, logger }) {
       const path = stateFilePath(sup.config);
+      const legacy = legacyStateFilePath(sup.config);
       const self = { pid: process.pid, starttime: readStatSync(process.pid)?.starttime ?? null };
-      let leftovers: ChildEntry[] = [];
+      const { stop, keep } = findLeftovers([path, legacy], self, logger);
+      // The leftovers go into the new journal at once: a daemon killed while it stops them
+      // hands them on to the next one.
+      const journal = new Journal(path, self, [...keep, ...stop].map(recordedExactly), (m) => logger.warn(m));
       try {
-        const prev = readStateFile(path);
-        if (prev && prev.daemon.pid !== process.pid) {
-          if (sameProcessAlive(prev.daemon.pid, prev.daemon.starttime)) {
-            logger.warn(`state file ${path} belongs to a running supervisord (pid ${prev.daemon.pid}); leaving its processes alone`);
-          } else {
-            leftovers = prev.children.filter((c) => sameProcessAlive(c.pid, c.starttime));
-          }
-        }
-      } catch (e) {
-        logger.warn(`ignoring state file ${path}: ${(e as Error).message}`);
+        unlinkSync(legacy);
+      } catch {
+        /* none */
       }
-
-      let enabled = false;
-      let timer: NodeJS.Timeout | null = null;
-      let failed = false;
-      /** Leftovers that survived even SIGKILL stay recorded. */
-      let carried: ChildEntry[] = [];
-
-      const snapshot = (): StateFile => {
-        const children: ChildEntry[] = carried.filter((c) => sameProcessAlive(c.pid, c.starttime));
-        carried = children.slice();
-        for (const p of sup.allProcesses()) {
-          const pid = p.pid;
-          if (!(pid > 0)) continue;
-          const st = readStatSync(pid);
-          if (!st || st.state === 'Z') continue;
-          const c = p.config;
-          children.push({
-            name: p.name,
-            group: p.group,
-            pid,
-            starttime: st.starttime,
-            stopsignal: c.stopsignal,
-            stopasgroup: c.stopasgroup,
-            killasgroup: c.killasgroup,
-            stopwaitsecs: c.stopwaitsecs,
-          });
-        }
-        return { version: 1, daemon: self, children };
-      };
-      let lastWrite = 0;
-      const write = (): void => {
-        if (timer) clearTimeout(timer);
-        timer = null;
-        lastWrite = performance.now();
-        try {
-          writeStateFile(path, snapshot());
-          failed = false;
-        } catch (e) {
-          if (!failed) logger.warn(`could not write state file ${path}: ${(e as Error).message}`);
-          failed = true;
-        }
-      };
-      let soon = false;
-      const schedule = (): void => {
-        if (!enabled || timer || soon) return;
-        const wait = lastWrite + debounceMs - performance.now();
-        if (wait > 0) {
-          timer = setTimeout(write, wait);
-          return;
-        }
-        // STARTING is announced before the spawn effect runs: write once the current
-        // synchronous step is done and the new pid is known.
-        soon = true;
-        queueMicrotask(() => {
-          soon = false;
-          if (enabled) write();
-        });
-      };
-      const unsubscribe = bus.subscribe((e) => {
-        if (e.type === 'PROCESS_STATE') schedule();
-      });
-
-      run = {
-        sup,
-        logger,
-        path,
-        leftovers,
-        enable: (survivors) => {
-          carried = survivors;
-          enabled = true;
-          write();
-        },
-      };
-      const thisRun = run;
-      // Called after all processes are stopped (shutdown or restart): nothing left to record.
+      const thisRun = { journal, clock: bootTicksClock(), logger, leftovers: stop };
+      run = thisRun;
+      // Called after all processes are stopped (shutdown or restart): only survivors remain.
       return () => {
-        unsubscribe();
-        if (timer) clearTimeout(timer);
-        timer = null;
-        enabled = false;
         if (run === thisRun) run = null;
-        const left = snapshot();
-        try {
-          if (left.children.length) writeStateFile(path, left);
-          else unlinkSync(path);
-        } catch {
-          /* never written or already gone */
-        }
+        journal.close();
       };
     },
 
     async beforeAutostart() {
       const r = run;
       if (!r) return;
-      const results = await Promise.all(r.leftovers.map(async (e) => ({ e, gone: await stopLeftover(e, r.logger) })));
-      // Recording starts only now, so the previous daemon's file is not overwritten before it is read and acted on.
-      r.enable(results.filter((x) => !x.gone).map((x) => x.e));
+      await Promise.all(
+        r.leftovers.map(async (e) => {
+          if (await stopLeftover(e, r.logger)) r.journal.exited(e.pid);
+        }),
+      );
     },
   };
 }

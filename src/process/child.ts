@@ -79,8 +79,10 @@ export function launchChild(o: LaunchOptions, events: ChildEvents): LiveChild | 
   let child: ChildProcess;
   const oldUmask = c.umask !== null ? process.umask(c.umask) : null;
   try {
+    o.host.children?.spawning(c);
     child = spawn(execFile, execArgs, opts);
   } catch (e) {
+    o.host.children?.spawned(c, null);
     pipes?.dispose();
     return `unknown error during fork for '${c.name}': ${(e as NodeJS.ErrnoException).code ?? e}`;
   } finally {
@@ -104,6 +106,7 @@ function transformFor(c: ProcessConfig, channel: Channel): ((b: Buffer) => Buffe
 function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null, events: ChildEvents): LiveChild {
   const { config: c, host, logs } = o;
   const pid = child.pid;
+  host.children?.spawned(c, pid ?? null);
   if (pid === undefined) {
     pipes?.dispose();
     const live: LiveChild = { process: child, pid, stdin: null };
@@ -177,6 +180,7 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
   io.stderr!.on('error', () => {});
   io.stdin?.on('error', () => {}); // EPIPE when the child closed its stdin (no pipe: fcgi socket)
   child.on('exit', (code, signal) => {
+    host.children?.exited(c, pid);
     host.logger.debug('received SIGCHLD indicating a child quit');
     exitInfo = { code, signal };
     if (open === 0) finish();

@@ -2,6 +2,7 @@
 // runtime can be driven by tests without a whole supervisord, and so src/process never
 // imports src/supervisor (dependencies point inward).
 import type { EventBus } from '../events/bus.js';
+import type { ProcessConfig } from '../config/types.js';
 
 export interface Logger {
   critical(msg: string): void;
@@ -34,6 +35,20 @@ export interface ChildLogOptions {
   backups: number;
 }
 
+/**
+ * Told synchronously around each fork, so a record of a child can be durable before
+ * anything acts on its existence (the daemon's state journal: no duplicate programs after
+ * a SIGKILLed supervisord). Must not throw.
+ */
+export interface ChildRecorder {
+  /** Right before fork: from here on a child of this process may exist. */
+  spawning(config: ProcessConfig): void;
+  /** Fork returned: the child's pid, or null when no child came of it. */
+  spawned(config: ProcessConfig, pid: number | null): void;
+  /** The child was reaped. */
+  exited(config: ProcessConfig, pid: number): void;
+}
+
 export interface ProcessHost {
   logger: Logger;
   bus: EventBus;
@@ -50,4 +65,5 @@ export interface ProcessHost {
   syslog(processName: string, data: Buffer): void;
   /** Daemon-wide strip_ansi. */
   stripAnsi: boolean;
+  children?: ChildRecorder;
 }

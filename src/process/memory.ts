@@ -9,6 +9,8 @@ export interface ProcStat {
   /** Field 3: R, S, D, Z, ... */
   state: string;
   ppid: number;
+  /** Field 6: the session id; equal to pid for a session leader (our children call setsid). */
+  session: number;
   /** Field 22: start time in clock ticks since boot; with the pid, a process's identity. */
   starttime: number;
 }
@@ -21,9 +23,10 @@ export function parseStat(text: string): ProcStat | null {
   const pid = Number(text.slice(0, open).trim());
   const rest = text.slice(close + 2).split(' '); // rest[0] is field 3
   const ppid = Number(rest[1]);
+  const session = Number(rest[3]);
   const starttime = Number(rest[19]);
   if (!Number.isInteger(pid) || !Number.isFinite(ppid) || !Number.isFinite(starttime)) return null;
-  return { pid, state: rest[0] ?? '?', ppid, starttime };
+  return { pid, state: rest[0] ?? '?', ppid, session, starttime };
 }
 
 /** /proc/PID/stat read synchronously (one small file); null if the process is gone. */

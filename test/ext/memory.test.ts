@@ -9,11 +9,11 @@ const count = (log: string, re: RegExp): number => (log.match(re) ?? []).length;
 
 test('memory: /proc/PID/stat parsing copes with spaces and parentheses in the command name', () => {
   const line = '4242 (my (odd) name) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 200 18446744073709551615';
-  assert.deepEqual(parseStat(line), { pid: 4242, state: 'S', ppid: 17, starttime: 987654 });
+  assert.deepEqual(parseStat(line), { pid: 4242, state: 'S', ppid: 17, session: 4242, starttime: 987654 });
   const me = readStatSync(process.pid);
   assert.equal(me?.pid, process.pid);
   assert.equal(me?.ppid, process.ppid);
-  const table = new Map([1, 2, 3, 4, 5].map((pid) => [pid, { pid, state: 'S', ppid: pid === 1 ? 0 : pid === 5 ? 1 : pid - 1, starttime: 0 }]));
+  const table = new Map([1, 2, 3, 4, 5].map((pid) => [pid, { pid, state: 'S', ppid: pid === 1 ? 0 : pid === 5 ? 1 : pid - 1, session: pid, starttime: 0 }]));
   assert.deepEqual(descendants(table, 2).sort(), [2, 3, 4]);
 });
 
