@@ -2,10 +2,11 @@
 // config using them still loads there). Absent keys keep Supervisor behaviour.
 
 import * as path from 'node:path';
+import { checkTimeZone, CronError, parseCron, type CronSchedule } from './cron.js';
 import { boolean, byteSize, DatatypeError, integer, listOfStrings } from './datatypes.js';
 import type { Expansions } from './expand.js';
 import { parseProbe } from './probe.js';
-import type { Section } from './section.js';
+import { RAW, type Section } from './section.js';
 import { isMissingFile } from './system.js';
 import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
 
@@ -29,6 +30,12 @@ export const EXTENSION_KEYS = [
   'stdout_line_prefix',
   'stderr_line_prefix',
   'environment_file',
+  'schedule',
+  'schedule_timezone',
+  'schedule_overlap',
+  'schedule_jitter',
+  'schedule_catchup',
+  'cron_restart',
 ] as const;
 
 type Condition = ProcessExtensions['dependsOn'][number]['condition'];
@@ -65,6 +72,42 @@ function dependsOn(v: string): ProcessExtensions['dependsOn'] {
       if (!name || /[\s/:]/.test(name)) throw new DatatypeError(`'${item}' is not a program name`);
       return { name, condition };
     });
+}
+
+function cron(key: string): (v: string) => CronSchedule | null {
+  return (v) => {
+    if (v.trim() === '') return null;
+    try {
+      const s = parseCron(v);
+      // cron_restart restarts a running program; at daemon start there is nothing to restart.
+      if (s.reboot && key === 'cron_restart') throw new DatatypeError('@reboot is not a time to restart at');
+      return s;
+    } catch (e) {
+      if (e instanceof CronError) throw new DatatypeError(e.message);
+      throw e;
+    }
+  };
+}
+
+function timeZone(v: string): string | null {
+  const tz = v.trim();
+  if (tz === '') return null;
+  try {
+    checkTimeZone(tz);
+  } catch {
+    throw new DatatypeError(`unknown time zone '${tz}' (an IANA name such as Europe/Berlin or UTC)`);
+  }
+  return tz;
+}
+
+/**
+ * A program with a `schedule` is a one-shot started by the clock: unless the section sets
+ * them, autostart and autorestart default to false and startsecs to 0 (a run that exits
+ * at once is a success, not a BACKOFF). Read before the keys it changes.
+ */
+export function oneShotDefaults(sec: Section): { autostart: string; autorestart: string; startsecs: string } | null {
+  if (!sec.has('schedule') || sec.str('schedule', '', RAW).trim() === '') return null;
+  return { autostart: 'false', autorestart: 'false', startsecs: '0' };
 }
 
 /** INI values lose trailing spaces; a prefix like "web | " keeps them when quoted. */
@@ -129,6 +172,25 @@ export function parseExtensions(sec: Section, names: Expansions): ProcessExtensi
     stdoutLinePrefix: unquote(sec.str('stdout_line_prefix', '', names)),
     stderrLinePrefix: unquote(sec.str('stderr_line_prefix', '', names)),
     environmentFiles: envFiles,
+    ...scheduleKeys(sec, c),
+  };
+}
+
+type Conv = <T>(key: string, def: string, fn: (v: string) => T) => T;
+
+function scheduleKeys(sec: Section, c: Conv): Pick<ProcessExtensions, 'schedule' | 'scheduleTimezone' | 'scheduleOverlap' | 'scheduleJitter' | 'scheduleCatchup' | 'cronRestart'> {
+  const schedule = c('schedule', '', cron('schedule'));
+  // Listeners answer events and fcgi children serve a socket: neither is a one-shot.
+  if (schedule && !sec.name.startsWith('program:')) {
+    throw sec.invalid('schedule', sec.str('schedule', '', RAW), `only [program:x] sections can have a schedule, not [${sec.name}]`);
+  }
+  return {
+    schedule,
+    scheduleTimezone: c('schedule_timezone', '', timeZone),
+    scheduleOverlap: c('schedule_overlap', 'skip', oneOf(['skip', 'queue', 'kill_previous'] as const)),
+    scheduleJitter: c('schedule_jitter', '0', atLeast(0)),
+    scheduleCatchup: c('schedule_catchup', 'false', boolean),
+    cronRestart: c('cron_restart', '', cron('cron_restart')),
   };
 }
 

@@ -18,7 +18,7 @@ import {
   DatatypeError,
 } from './datatypes.js';
 import type { Expansions } from './expand.js';
-import { parseExtensions, EXTENSION_KEYS } from './extensions.js';
+import { parseExtensions, EXTENSION_KEYS, oneShotDefaults } from './extensions.js';
 import { RAW, Section, type LoadContext } from './section.js';
 import type { ChildLogConfig, LogfileSetting, ProcessConfig } from './types.js';
 import { byPriority } from '../events/names.js';
@@ -79,9 +79,10 @@ export function processesFromSection(ctx: LoadContext, sectionName: string, grou
   };
 
   const priority = sec.conv('priority', '999', integer, base);
-  const autostart = sec.conv('autostart', 'true', boolean, base);
-  const autorestart = sec.conv('autorestart', 'unexpected', autoRestart, base);
-  const startsecs = sec.conv('startsecs', '1', integer, base);
+  const oneShot = oneShotDefaults(sec);
+  const autostart = sec.conv('autostart', oneShot?.autostart ?? 'true', boolean, base);
+  const autorestart = sec.conv('autorestart', oneShot?.autorestart ?? 'unexpected', autoRestart, base);
+  const startsecs = sec.conv('startsecs', oneShot?.startsecs ?? '1', integer, base);
   const startretries = sec.conv('startretries', '3', integer, base);
   const stopsignal = sec.conv('stopsignal', 'TERM', signalNumber, base);
   const stopwaitsecs = sec.conv('stopwaitsecs', '10', integer, base);

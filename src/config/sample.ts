@@ -119,6 +119,13 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;stdout_line_prefix=           ; prepended to each logged line; expansions allowed
 ;stderr_line_prefix=
 ;environment_file=-%(here)s/app.env ; KEY=value files, comma separated; "-" = optional
+;schedule=*/5 * * * *          ; cron times (5 fields, or @hourly, @daily, @reboot ...) to start this
+;                              ; one-shot at; autostart and autorestart then default to false, startsecs to 0
+;schedule_timezone=UTC         ; time zone of schedule and cron_restart (default: the daemon's)
+;schedule_overlap=skip         ; a tick during a run: skip, queue (one run waits) or kill_previous
+;schedule_jitter=0             ; start each run up to this many seconds after its tick
+;schedule_catchup=false        ; run once at start when a tick passed while supervisord was down
+;cron_restart=0 4 * * *        ; cron times to restart this program at if it is RUNNING (default: none)
 
 ; An event listener pool: processes that receive events on stdin. It takes the
 ; program keys above plus the ones marked here.

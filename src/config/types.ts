@@ -3,6 +3,7 @@
 // Supervisor's option names (camelCased) so the manual maps onto the code.
 
 /** A child log target after `AUTO`/`NONE`/`syslog` resolution. */
+import type { CronSchedule } from './cron.js';
 import type { ProbeSpec } from './probe.js';
 
 export type LogfileSetting =
@@ -91,6 +92,16 @@ export interface ProcessExtensions {
   stdoutLinePrefix: string;
   stderrLinePrefix: string;
   environmentFiles: { path: string; optional: boolean }[];
+  /** A one-shot started at each tick (docs/extensions.md, Schedules). */
+  schedule: CronSchedule | null;
+  /** IANA name; null = the daemon's local zone. */
+  scheduleTimezone: string | null;
+  scheduleOverlap: 'skip' | 'queue' | 'kill_previous';
+  /** Seconds: each run starts up to this much after its tick. */
+  scheduleJitter: number;
+  scheduleCatchup: boolean;
+  /** Restart a RUNNING program at each tick. */
+  cronRestart: CronSchedule | null;
 }
 
 export type SocketConfig =

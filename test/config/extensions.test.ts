@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { configError, load, loadError, proc, testSystem, writeFiles } from './helpers.js';
 
+const NO_SCHEDULE = { schedule: null, scheduleTimezone: null, scheduleOverlap: 'skip', scheduleJitter: 0, scheduleCatchup: false, cronRestart: null };
+
 test('extension defaults keep Supervisor behaviour', () => {
   const cfg = load('[supervisord]\n[program:a]\ncommand=c\n');
   assert.deepEqual(proc(cfg, 'a').ext, {
@@ -26,6 +28,7 @@ test('extension defaults keep Supervisor behaviour', () => {
     stdoutLinePrefix: '',
     stderrLinePrefix: '',
     environmentFiles: [],
+    ...NO_SCHEDULE,
   });
 });
 
@@ -93,6 +96,7 @@ test('every extension key', () => {
       { path: `${cfg.dir}/base.env`, optional: false },
       { path: `${cfg.dir}/local.env`, optional: true },
     ],
+    ...NO_SCHEDULE, // the schedule keys: test/config/schedule.test.ts
   });
   assert.deepEqual(cfg.warnings, [], 'extension keys are known keys');
 });
