@@ -31,9 +31,21 @@ export interface DescribableInfo {
   spawnerr: string;
   /** Extension: health of a process with a healthcheck, appended while RUNNING. */
   health?: string | null;
+  /** Extension: a program with `schedule`/`cron_restart` shows its next run and last result. */
+  schedule?: { next: string | null; last: string | null } | null;
 }
 
 export function describeProcess(i: DescribableInfo): string {
+  const text = supervisorDescription(i);
+  const s = i.schedule;
+  if (!s) return text;
+  // Between runs the last result says more than Supervisor's stop time; "Not started" says nothing.
+  const between = i.statename === 'STOPPED' || i.statename === 'EXITED';
+  const head = between ? (s.last ?? (i.start ? text : '')) : text;
+  return [head, s.next].filter((x) => x).join(', ') || text;
+}
+
+function supervisorDescription(i: DescribableInfo): string {
   switch (i.statename) {
     case 'RUNNING':
       return `pid ${i.pid}, uptime ${formatUptime(i.now - i.start)}${i.health ? `, ${i.health}` : ''}`;
