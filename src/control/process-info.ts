@@ -7,6 +7,7 @@ import { byName } from '../events/names.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Subprocess } from '../process/subprocess.js';
 import { healthOf } from '../process/health.js';
+import { scheduleNoteOf, type ScheduleNote } from '../supervisor/schedule-note.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { describeProcess } from './describe.js';
 import type { ProcessInfo } from './types.js';
@@ -14,6 +15,7 @@ import type { ProcessInfo } from './types.js';
 interface Memo {
   snap: Subprocess['snap'];
   health: ReturnType<typeof healthOf>;
+  schedule: ScheduleNote | null;
   group: string;
   now: number;
   info: Readonly<ProcessInfo>;
@@ -28,8 +30,9 @@ export class ProcessInfoView {
   of(g: ProcessGroup, p: Subprocess, now = Math.floor(Date.now() / 1000)): Readonly<ProcessInfo> {
     const s = p.snap;
     const health = healthOf(p); // extension: only processes with a healthcheck get the key
+    const schedule = scheduleNoteOf(p); // extension: next run and last result of a schedule
     const m = this.memo.get(p);
-    if (m !== undefined && m.snap === s && m.health === health && m.group === g.name && m.now === now) return m.info;
+    if (m !== undefined && m.snap === s && m.health === health && m.schedule === schedule && m.group === g.name && m.now === now) return m.info;
     // Literals, not spreads: `{ ...base, description }` is a slow path in V8 and made this
     // rebuild (1000 processes, once a second) cost 25x more.
     const start = Math.floor(s.laststart);
@@ -39,7 +42,7 @@ export class ProcessInfoView {
     const description =
       s.waitingFor !== null
         ? `waiting for ${s.waitingFor}`
-        : describeProcess({ name: p.name, statename: s.state, start, stop, now, pid: s.pid, spawnerr, health });
+        : describeProcess({ name: p.name, statename: s.state, start, stop, now, pid: s.pid, spawnerr, health, schedule });
     const info: ProcessInfo = {
       name: p.name,
       group: g.name,
@@ -58,7 +61,7 @@ export class ProcessInfoView {
     };
     if (health) info.health = health;
     Object.freeze(info);
-    this.memo.set(p, { snap: s, health, group: g.name, now, info });
+    this.memo.set(p, { snap: s, health, schedule, group: g.name, now, info });
     return info;
   }
 

@@ -6,6 +6,7 @@ import { ProcessGroup } from '../process/group.js';
 import { EventListenerPool } from '../pools/pool.js';
 import { FastCGIProcessGroup } from '../pools/fcgi.js';
 import { attachMonitors } from '../supervisor/monitors.js';
+import { attachScheduler } from '../supervisor/scheduler.js';
 import { CsrfGuard } from '../http/csrf.js';
 import { apiRoute } from '../http/api.js';
 import { webRoute } from '../web/pages.js';
@@ -16,6 +17,7 @@ import { stateFileExtension } from './statefile.js';
 export function installExtensions(daemon: Daemon): void {
   daemon.use(webExtension());
   daemon.use(monitorsExtension()); // healthcheck, memory_limit
+  daemon.use({ attach: ({ supervisor, bus, logger }) => attachScheduler(supervisor, bus, logger) }); // schedule, cron_restart
   daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
   daemon.use(groupTypesExtension(daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
 }
