@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { OUR_SUPERVISORCTL, OUR_SUPERVISORD, REAL_SUPERVISORCTL, TestDaemon, hasRealSupervisor, waitFor } from '../helpers/daemon.js';
 import { startInProcess } from '../control/helpers.js';
 import { attachScheduler } from '../../src/supervisor/scheduler.js';
+import { describe as webDescribe } from '../../src/web/client/markup.js';
+import type { ProcessInfo } from '../../src/control/types.js';
 import type { SchedulerClock } from '../../src/supervisor/schedule-clock.js';
 
 const count = (log: string, re: RegExp): number => (log.match(new RegExp(re, 'g')) ?? []).length;
@@ -205,4 +207,16 @@ test('a bad cron expression: bin/supervisord exits 2 with file, line, section, k
   } finally {
     void d.stop();
   }
+});
+
+test('the web UI ticks the uptime of a RUNNING scheduled program and keeps its next run; others are unchanged', () => {
+  const base = { name: 'job', group: 'job', start: 1000, stop: 0, now: 1005, state: 20, statename: 'RUNNING', spawnerr: '', exitstatus: 0, logfile: '', stdout_logfile: '', stderr_logfile: '', pid: 42 };
+  const info = (description: string, extra: Partial<ProcessInfo> = {}): ProcessInfo => ({ ...base, description, ...extra });
+  assert.equal(webDescribe(info('pid 42, uptime 0:00:05, next run 12:05:00'), 1065), 'pid 42, uptime 0:01:05, next run 12:05:00');
+  assert.equal(
+    webDescribe(info('pid 42, uptime 1 day, 0:00:05, healthy, next run 12:05:00, next restart Dec 07 04:00:00', { health: 'healthy' }), 1010),
+    'pid 42, uptime 0:00:10, healthy, next run 12:05:00, next restart Dec 07 04:00:00',
+  );
+  assert.equal(webDescribe(info('pid 42, uptime 0:00:05'), 1010), 'pid 42, uptime 0:00:10');
+  assert.equal(webDescribe(info('exit 0 at 12:00:03, next run 12:05:00', { statename: 'EXITED', state: 100 }), 1010), 'exit 0 at 12:00:03, next run 12:05:00');
 });

@@ -39,7 +39,9 @@ export function displayName(i: { group: string; name: string }): string {
 /** The description column; a RUNNING process's uptime is computed at `now` so it can tick. */
 export function describe(i: RowInfo, now: number): string {
   if (i.statename !== 'RUNNING') return i.description;
-  return `pid ${i.pid}, uptime ${formatUptime(now - i.start)}${i.health ? `, ${i.health}` : ''}`;
+  // A schedule's "next run ..."/"next restart ..." ends the server's text (docs/extensions.md).
+  const next = /, (next (?:run|restart) .*)$/.exec(i.description)?.[1];
+  return `pid ${i.pid}, uptime ${formatUptime(now - i.start)}${i.health ? `, ${i.health}` : ''}${next ? `, ${next}` : ''}`;
 }
 
 /** An EXITED process that did not exit with 0 is flagged (Supervisor's "not expected"). */
