@@ -49,6 +49,13 @@ function atLeast(min: number): (v: string) => number {
   };
 }
 
+/** A duration in whole seconds: `30`, `30s`, `5m`, `2h`. */
+function seconds(v: string): number {
+  const m = /^\s*(\d+)\s*([smh]?)\s*$/i.exec(v);
+  if (!m) throw new DatatypeError('must be a number of seconds, or a number with s, m or h');
+  return Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600 } as Record<string, number>)[m[2]!.toLowerCase()]!;
+}
+
 function oneOf<T extends string>(choices: readonly T[]): (v: string) => T {
   return (v) => {
     const s = v.trim().toLowerCase();
@@ -188,7 +195,7 @@ function scheduleKeys(sec: Section, c: Conv): Pick<ProcessExtensions, 'schedule'
     schedule,
     scheduleTimezone: c('schedule_timezone', '', timeZone),
     scheduleOverlap: c('schedule_overlap', 'skip', oneOf(['skip', 'queue', 'kill_previous'] as const)),
-    scheduleJitter: c('schedule_jitter', '0', atLeast(0)),
+    scheduleJitter: c('schedule_jitter', '0', seconds),
     scheduleCatchup: c('schedule_catchup', 'false', boolean),
     cronRestart: c('cron_restart', '', cron('cron_restart')),
   };

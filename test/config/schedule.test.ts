@@ -59,8 +59,8 @@ test('bad schedule_timezone, schedule_overlap, schedule_jitter and schedule_catc
     "Invalid value 'Mars/Olympus' for 'schedule_timezone' in section [program:a] (file: DIR/supervisord.conf, line 5): unknown time zone 'Mars/Olympus' (an IANA name such as Europe/Berlin or UTC)",
   );
   assert.match(loadError(base + 'schedule_overlap=parallel\n'), /'schedule_overlap'.*line 5\): must be one of skip, queue, kill_previous/);
-  assert.match(loadError(base + 'schedule_jitter=-1\n'), /'schedule_jitter'.*line 5\): must be an integer >= 0/);
-  assert.match(loadError(base + 'schedule_jitter=30s\n'), /Invalid value '30s' for 'schedule_jitter'/);
+  assert.match(loadError(base + 'schedule_jitter=-1\n'), /'schedule_jitter'.*line 5\): must be a number of seconds, or a number with s, m or h/);
+  assert.match(loadError(base + 'schedule_jitter=30x\n'), /Invalid value '30x' for 'schedule_jitter'/);
   assert.match(loadError(base + 'schedule_catchup=maybe\n'), /'schedule_catchup'.*not a valid boolean/);
 });
 
@@ -78,6 +78,7 @@ test('schedule on an [eventlistener:x] or [fcgi-program:x] is a config error; cr
 });
 
 test('the new keys are known: no unknown-key warning', () => {
-  const cfg = load('[supervisord]\n[program:a]\ncommand=c\nschedule=@hourly\nschedule_timezone=UTC\nschedule_overlap=queue\nschedule_jitter=5\nschedule_catchup=false\ncron_restart=@daily\n');
+  const cfg = load('[supervisord]\n[program:a]\ncommand=c\nschedule=@hourly\nschedule_timezone=UTC\nschedule_overlap=queue\nschedule_jitter=2m\nschedule_catchup=false\ncron_restart=@daily\n');
   assert.deepEqual(cfg.warnings.filter((w) => /Unknown key/.test(w)), []);
+  assert.equal(proc(cfg, 'a').ext.scheduleJitter, 120, 'schedule_jitter=2m is 120 s');
 });
