@@ -3,6 +3,7 @@
 
 import { HOST_KEYS, HOSTGROUP_KEYS } from './fleet.js';
 import { PROGRAM_KEYS } from './programs.js';
+import { SERVER_EXTENSION_KEYS } from './servers.js';
 
 const SUPERVISORD_KEYS = new Set([
   'logfile',
@@ -27,8 +28,8 @@ const SUPERVISORD_KEYS = new Set([
 const EVENTLISTENER_KEYS = new Set([...PROGRAM_KEYS, 'buffer_size', 'events', 'result_handler']);
 const FCGI_KEYS = new Set([...PROGRAM_KEYS, 'socket', 'socket_backlog', 'socket_owner', 'socket_mode']);
 const GROUP_KEYS = new Set(['programs', 'priority']);
-const UNIX_KEYS = new Set(['file', 'chmod', 'chown', 'username', 'password']);
-const INET_KEYS = new Set(['port', 'username', 'password']);
+const UNIX_KEYS = new Set(['file', 'chmod', 'chown', 'username', 'password', ...SERVER_EXTENSION_KEYS]);
+const INET_KEYS = new Set(['port', 'username', 'password', ...SERVER_EXTENSION_KEYS]);
 const CTL_KEYS = new Set(['serverurl', 'username', 'password', 'prompt', 'history_file']);
 const INCLUDE_KEYS = new Set(['files']);
 

@@ -1,9 +1,26 @@
 // [inet_http_server], [unix_http_server], [rpcinterface:x] and [supervisorctl].
 
-import { colonSeparatedUserGroup, DatatypeError, inetAddress, normalizePath, octal } from './datatypes.js';
+import { colonSeparatedUserGroup, DatatypeError, inetAddress, integer, normalizePath, octal } from './datatypes.js';
 import type { Expansions } from './expand.js';
 import { Section, type LoadContext } from './section.js';
-import type { AuthConfig, CtlConfig, RpcInterfaceConfig, ServerConfig } from './types.js';
+import type { AuthConfig, CtlConfig, RpcInterfaceConfig, ServerConfig, ServerTimeouts } from './types.js';
+
+/** Our keys in both server sections (Supervisor ignores them); see docs/extensions.md. */
+export const SERVER_EXTENSION_KEYS = ['header_timeout'] as const;
+
+export const DEFAULT_HEADER_TIMEOUT = 30;
+// A day: past it a timer in Node would overflow (2^31 ms), and nobody waits that long.
+const MAX_HEADER_TIMEOUT = 86_400;
+
+function headerTimeoutSeconds(v: string): number {
+  const n = integer(v);
+  if (n < 1 || n > MAX_HEADER_TIMEOUT) throw new DatatypeError(`must be a number of seconds from 1 to ${MAX_HEADER_TIMEOUT}`);
+  return n;
+}
+
+function timeouts(sec: Section): ServerTimeouts {
+  return { headerTimeout: sec.conv('header_timeout', String(DEFAULT_HEADER_TIMEOUT), headerTimeoutSeconds) };
+}
 
 /** Supervisor matches these by prefix, so `[inet_http_server:x]` names a second server. */
 function serverSections(ctx: LoadContext, prefix: string): { name: string | null; section: string }[] {
@@ -36,7 +53,7 @@ export function serversFromParser(ctx: LoadContext): ServerConfig[] {
     const port = sec.str('port', null);
     if (port === null) throw sec.error(`section [${section}] has no port value`);
     const addr = sec.convert('port', port, inetAddress);
-    servers.push({ kind: 'inet', name, host: addr.host, port: addr.port, section, ...creds });
+    servers.push({ kind: 'inet', name, host: addr.host, port: addr.port, section, ...creds, ...timeouts(sec) });
   }
   for (const { name, section } of serverSections(ctx, 'unix_http_server')) {
     const sec = new Section(ctx, section);
@@ -71,6 +88,7 @@ export function serversFromParser(ctx: LoadContext): ServerConfig[] {
       chown,
       section,
       ...creds,
+      ...timeouts(sec),
     });
   }
   return servers;

@@ -137,8 +137,13 @@ export interface AuthConfig {
   password: string | null; // may be '{SHA}hex'
 }
 
+/** Ours, not Supervisor's: seconds a client has to send a request's line and headers. */
+export interface ServerTimeouts {
+  headerTimeout: number;
+}
+
 export type ServerConfig =
-  | ({ kind: 'inet'; name: string | null; host: string; port: number; section: string } & AuthConfig)
+  | ({ kind: 'inet'; name: string | null; host: string; port: number; section: string } & AuthConfig & ServerTimeouts)
   | ({
       kind: 'unix';
       name: string | null;
@@ -146,7 +151,8 @@ export type ServerConfig =
       chmod: number;
       chown: { uid: number; gid: number } | null;
       section: string;
-    } & AuthConfig);
+    } & AuthConfig &
+      ServerTimeouts);
 
 export type LogLevelName = 'critical' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'blather';
 

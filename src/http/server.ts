@@ -2,16 +2,21 @@
 // request limits and routing. Routes are handlers registered by other layers (XML-RPC,
 // log tails, the web UI); this file knows nothing of processes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { chmodSync, chownSync, lstatSync, unlinkSync } from 'node:fs';
 import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../process/host.js';
 import { checkBasicAuth } from './auth.js';
+import { parseTarget } from './bad-request.js';
+import { Connections } from './connections.js';
 
 /** Returns true when it handled the request. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/** A whole request, body included, must arrive within this (or header_timeout if longer). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 export class HttpStartError extends Error {}
 
@@ -24,17 +29,24 @@ export function sendText(res: ServerResponse, status: number, body: string, head
   res.end(buf);
 }
 
-/** Reads a request body up to `limit` bytes; null (and a 413 sent) when it is larger. */
+/**
+ * Reads a request body up to `limit` bytes; null (and a 413 sent) when it is larger. The
+ * rest of a rejected body is read and dropped: the connection then closes by lingering
+ * (linger.ts), so the client reads its 413 instead of a reset.
+ */
 export function readBody(req: IncomingMessage, res: ServerResponse, limit = MAX_BODY_BYTES): Promise<Buffer | null> {
   return new Promise((resolve) => {
+    const tooLarge = (): void => {
+      sendText(res, 413, 'Request Entity Too Large\n', { Connection: 'close' });
+      resolve(null);
+    };
     const declared = Number(req.headers['content-length'] ?? '0');
     if (declared > limit) {
-      sendText(res, 413, 'Request Entity Too Large\n', { Connection: 'close' });
       req.resume();
-      resolve(null);
+      tooLarge();
       return;
     }
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
     let done = false;
     req.on('data', (c: Buffer) => {
@@ -42,9 +54,8 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit = MAX_
       size += c.length;
       if (size > limit) {
         done = true;
-        sendText(res, 413, 'Request Entity Too Large\n', { Connection: 'close' });
-        req.destroy();
-        resolve(null);
+        chunks = [];
+        tooLarge();
         return;
       }
       chunks.push(c);
@@ -67,6 +78,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit = MAX_
 export class HttpServers {
   private servers: { server: Server; config: ServerConfig }[] = [];
   private readonly routes: Route[] = [];
+  private readonly connections = new Connections();
 
   constructor(
     private readonly configs: ServerConfig[],
@@ -79,15 +91,21 @@ export class HttpServers {
 
   private handler(config: ServerConfig) {
     return (req: IncomingMessage, res: ServerResponse): void => {
+      const socket = req.socket;
+      // A request pipelined behind an error answer: the connection is closing.
+      if (this.connections.closing(socket)) {
+        req.resume();
+        return;
+      }
+      this.connections.track(socket, res);
       if (!checkBasicAuth(req, config)) {
         req.resume();
         sendText(res, 401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic realm="default"' });
         return;
       }
-      let url: URL;
-      try {
-        url = new URL(req.url ?? '/', 'http://localhost');
-      } catch {
+      const url = parseTarget(req.url);
+      if (url === null) {
+        req.resume();
         sendText(res, 400, 'Bad Request\n');
         return;
       }
@@ -109,12 +127,18 @@ export class HttpServers {
 
   async start(): Promise<void> {
     for (const config of this.configs) {
-      const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 30_000 });
-      server.on('request', this.handler(config));
-      server.on('clientError', (_err, socket) => {
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-        else socket.destroy();
+      const headersTimeout = config.headerTimeout * 1000;
+      const server = createServer({
+        headersTimeout,
+        requestTimeout: Math.max(REQUEST_TIMEOUT_MS, headersTimeout),
+        keepAliveTimeout: 30_000,
+        // Node checks the timeouts above on this interval (30 s by default, which made a
+        // 15 s header timeout anything up to 45 s).
+        connectionsCheckingInterval: Math.min(1000, headersTimeout),
       });
+      server.on('connection', (socket: Socket) => this.connections.adopt(socket));
+      server.on('request', this.handler(config));
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.connections.clientError(err, socket));
       if (config.kind === 'unix') await this.listenUnix(server, config);
       else await this.listenInet(server, config);
       this.servers.push({ server, config });
@@ -166,6 +190,7 @@ export class HttpServers {
   async close(): Promise<void> {
     const all = this.servers;
     this.servers = [];
+    this.connections.destroyAll();
     await Promise.all(
       all.map(
         ({ server, config }) =>
