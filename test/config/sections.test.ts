@@ -53,7 +53,7 @@ test('servers: inet and unix with defaults and auth', () => {
       '[unix_http_server]\nfile=%(here)s/sv.sock\n',
   );
   assert.deepEqual(cfg.servers, [
-    { kind: 'inet', name: null, host: '127.0.0.1', port: 9001, section: 'inet_http_server', username: 'u', password: '{SHA}abc' },
+    { kind: 'inet', name: null, host: '127.0.0.1', port: 9001, section: 'inet_http_server', username: 'u', password: '{SHA}abc', headerTimeout: 30 },
     {
       kind: 'unix',
       name: null,
@@ -63,6 +63,7 @@ test('servers: inet and unix with defaults and auth', () => {
       section: 'unix_http_server',
       username: null,
       password: null,
+      headerTimeout: 30,
     },
   ]);
   const c2 = load('[supervisord]\n[unix_http_server]\nfile=/tmp/x.sock\nchmod=0777\nchown=root:root\n[inet_http_server]\nport=*:9\n');
