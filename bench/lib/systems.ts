@@ -20,7 +20,7 @@ export const REPO = findRepo(DIST);
 export const OUR_SUPERVISORD_JS = join(DIST, 'src/cli/supervisord.js');
 export const REAL_SUPERVISORD = '/usr/bin/supervisord';
 /** The V8 flags bin/supervisord's shebang runs our daemon with: measure what users run. */
-export const OUR_NODE_FLAGS = ['--max-semi-space-size=1'];
+export const OUR_NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
 const PM2_BIN = join(REPO, 'node_modules/pm2/bin/pm2');
 
 export type SystemKind = 'supervisor-ts' | 'supervisor' | 'pm2';

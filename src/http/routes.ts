@@ -7,13 +7,14 @@ import { Fault } from '../errors/faults.js';
 import type { RpcDispatcher } from '../rpc/dispatch.js';
 import { encodeFault, encodeMethodResponsePieces, parseMethodCall } from '../rpc/xmlrpc.js';
 import { followLog } from '../logging/follow.js';
+import { discardBody } from './discard.js';
 import { readBody, sendText, type Route } from './server.js';
 
 export function xmlRpcRoute(dispatcher: RpcDispatcher, logger: Logger): Route {
   return async (req, res, url) => {
     if (!url.pathname.startsWith('/RPC2')) return false;
     if (req.method !== 'POST') {
-      req.resume();
+      discardBody(req);
       sendText(res, 405, 'Method Not Allowed\n', { Allow: 'POST' });
       return true;
     }

@@ -9,6 +9,7 @@ import type { Logger } from '../process/host.js';
 import { checkBasicAuth } from './auth.js';
 import { parseTarget } from './bad-request.js';
 import { Connections } from './connections.js';
+import { discardBody, dropped } from './discard.js';
 
 /** Returns true when it handled the request. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
@@ -42,7 +43,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit = MAX_
     };
     const declared = Number(req.headers['content-length'] ?? '0');
     if (declared > limit) {
-      req.resume();
+      discardBody(req);
       tooLarge();
       return;
     }
@@ -50,11 +51,15 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit = MAX_
     let size = 0;
     let done = false;
     req.on('data', (c: Buffer) => {
-      if (done) return;
+      if (done) {
+        dropped(c.length);
+        return;
+      }
       size += c.length;
       if (size > limit) {
         done = true;
         chunks = [];
+        dropped(size);
         tooLarge();
         return;
       }
@@ -94,18 +99,18 @@ export class HttpServers {
       const socket = req.socket;
       // A request pipelined behind an error answer: the connection is closing.
       if (this.connections.closing(socket)) {
-        req.resume();
+        discardBody(req);
         return;
       }
       this.connections.track(socket, res);
       if (!checkBasicAuth(req, config)) {
-        req.resume();
+        discardBody(req);
         sendText(res, 401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic realm="default"' });
         return;
       }
       const url = parseTarget(req.url);
       if (url === null) {
-        req.resume();
+        discardBody(req);
         sendText(res, 400, 'Bad Request\n');
         return;
       }
@@ -121,7 +126,7 @@ export class HttpServers {
     for (const r of this.routes) {
       if (await r(req, res, url)) return;
     }
-    req.resume();
+    discardBody(req);
     sendText(res, 404, 'Not Found\n');
   }
 

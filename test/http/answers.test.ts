@@ -4,62 +4,11 @@
 // close) until the client hangs up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type NetConnectOpts } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { startDaemon, SYSTEM_PYTHON, type TestDaemon } from '../helpers/daemon.js';
+import { exchange, type Exchange } from '../helpers/raw-http.js';
 
 const MiB = 1024 * 1024;
-
-interface Exchange {
-  /** Every byte of the request was written, none refused by a reset or broken pipe. */
-  sentAll: boolean;
-  error: string | null;
-  head: string;
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/**
- * Writes every part (waiting for drain), keeps writing after the server's FIN like a client
- * that does not read until it has sent everything, then half-closes and reads to the end.
- */
-function exchange(where: NetConnectOpts, parts: (string | Buffer)[], timeoutMs = 30_000): Promise<Exchange> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ ...where, allowHalfOpen: true });
-    const got: Buffer[] = [];
-    let sentAll = false;
-    let error: string | null = null;
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no end of the exchange within ${timeoutMs} ms; got ${JSON.stringify(Buffer.concat(got).toString('latin1').slice(0, 200))}`));
-    }, timeoutMs);
-    s.on('data', (c: Buffer) => got.push(c));
-    s.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code ?? e.message));
-    s.on('close', () => {
-      clearTimeout(timer);
-      const raw = Buffer.concat(got).toString('latin1');
-      const end = raw.indexOf('\r\n\r\n');
-      const head = end < 0 ? raw : raw.slice(0, end);
-      const lines = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const l of lines.slice(1)) {
-        const c = l.indexOf(':');
-        if (c > 0) headers[l.slice(0, c).trim().toLowerCase()] = l.slice(c + 1).trim();
-      }
-      resolve({ sentAll, error, head, status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(lines[0] ?? '')?.[1] ?? 0), headers, body: end < 0 ? '' : raw.slice(end + 4) });
-    });
-    void (async () => {
-      for (const p of parts) {
-        if (s.destroyed) return;
-        const ok = s.write(p);
-        if (!ok) await new Promise<void>((r) => { s.once('drain', r); s.once('close', r); });
-      }
-      if (s.destroyed) return;
-      s.end(() => (sentAll = error === null));
-    })();
-  });
-}
 
 function post(bodyLength: number | null, extra = ''): string {
   const length = bodyLength === null ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${bodyLength}\r\n`;
@@ -96,6 +45,7 @@ function assertAnswered(r: Exchange, status: number, what: string): void {
   const length = Number(r.headers['content-length']);
   assert.ok(Number.isInteger(length) && r.body.length === length, `${what}: the whole body (${r.body.length} of ${length})`);
   assert.equal(r.error, null, `${what}: no reset or broken pipe`);
+  assert.ok(!r.timedOut, `${what}: closed in time`);
   assert.ok(r.sentAll, `${what}: the whole request was sent`);
 }
 

@@ -2,28 +2,14 @@
 // gets a 408 and is closed; connections left half-open do not hold up anyone else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type NetConnectOpts, type Socket } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { hasRealSupervisor, TestDaemon, type DaemonOptions } from '../helpers/daemon.js';
-
-/** A TestDaemon whose two server sections carry `header_timeout = seconds`. */
-class TimeoutDaemon extends TestDaemon {
-  constructor(
-    private readonly seconds: number,
-    opts: DaemonOptions = {},
-  ) {
-    super({ inet: true, ...opts });
-  }
-
-  override async writeConfig(programs?: string): Promise<void> {
-    await super.writeConfig(programs);
-    const text = readFileSync(this.conf, 'utf8').replace(/^\[(inet|unix)_http_server\]\n/gm, `$&header_timeout = ${this.seconds}\n`);
-    writeFileSync(this.conf, text);
-  }
-}
+import { connect, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { hasRealSupervisor, type DaemonOptions, type TestDaemon } from '../helpers/daemon.js';
+import { exchange } from '../helpers/raw-http.js';
+import { HeaderTimeoutDaemon } from '../helpers/timeout-daemon.js';
 
 async function withDaemon(seconds: number, fn: (d: TestDaemon) => Promise<void>, opts: DaemonOptions = {}): Promise<void> {
-  const d = new TimeoutDaemon(seconds, opts);
+  const d = new HeaderTimeoutDaemon(seconds, opts);
   try {
     await d.start();
     await fn(d);
@@ -32,34 +18,15 @@ async function withDaemon(seconds: number, fn: (d: TestDaemon) => Promise<void>,
   }
 }
 
-/** Sends `partial` (maybe nothing) and waits for the server to close; what it answered. */
-function waitForClose(where: NetConnectOpts, partial: string, timeoutMs: number): Promise<{ answer: string; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const s = connect({ ...where, allowHalfOpen: true });
-    let answer = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`still open after ${timeoutMs} ms (sent ${JSON.stringify(partial)})`));
-    }, timeoutMs);
-    s.on('data', (c: Buffer) => (answer += c.toString('latin1')));
-    s.on('error', () => {});
-    s.on('end', () => s.end());
-    s.on('close', () => {
-      clearTimeout(timer);
-      resolve({ answer, ms: Date.now() - t0 });
-    });
-    if (partial) s.write(partial);
-  });
-}
-
 test('header_timeout = 2: an idle, a truncated and a half-sent request each get a 408 and a close', { timeout: 90_000 }, async () => {
   await withDaemon(2, async (d) => {
     const partials = ['', 'GET /RPC2 HT', 'POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Le'];
     for (const where of [{ host: '127.0.0.1', port: d.port }, { path: d.sock }]) {
-      const results = await Promise.all(partials.map((p) => waitForClose(where, p, 15_000)));
+      const results = await Promise.all(partials.map((p) => exchange(where, p ? [p] : [], { end: false, timeoutMs: 15_000 })));
       for (const [i, r] of results.entries()) {
-        assert.match(r.answer, /^HTTP\/1\.1 408 Request Timeout\r\n[^]*Connection: close\r\n/, `${JSON.stringify(partials[i])}: 408`);
+        assert.ok(!r.timedOut, `${JSON.stringify(partials[i])}: closed within 15 s`);
+        assert.equal(r.status, 408, `${JSON.stringify(partials[i])}: 408 (got ${JSON.stringify(r.head)})`);
+        assert.equal(r.headers.connection, 'close');
         assert.ok(r.ms >= 1000, `${JSON.stringify(partials[i])}: not closed before its time (${r.ms} ms)`);
       }
     }
@@ -80,8 +47,8 @@ test('200 half-open connections do not delay a normal request, on inet or the un
       await Promise.all(hanging.map((s) => new Promise((r) => (s.connecting ? s.once('connect', r) : r(null)))));
       const t0 = Date.now();
       for (let i = 0; i < 5; i++) assert.equal(await d.call('supervisor.getAPIVersion'), '3.0');
-      const answer = await waitForClose({ host: '127.0.0.1', port: d.port }, 'GET /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 10_000);
-      assert.match(answer.answer, /^HTTP\/1\.1 405 /);
+      const answer = await exchange({ host: '127.0.0.1', port: d.port }, ['GET /RPC2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], { timeoutMs: 10_000 });
+      assert.equal(answer.status, 405);
       // Generous: a shared machine, but nowhere near the 30 s the half-open ones may take.
       assert.ok(Date.now() - t0 < 10_000, `normal requests served in ${Date.now() - t0} ms`);
       assert.ok(hanging.every((s) => !s.destroyed), 'the half-open connections are still open');
