@@ -73,6 +73,29 @@ export function dropped(bytes: number): void {
   if (!reclaimTimer) schedule(QUIET_MS, reclaimWhenQuiet);
 }
 
+const OLD_EVERY = 8 * 1024 * 1024;
+let oldSinceCollect = 0;
+let fullPending = false;
+
+/**
+ * Counts a buffered body no longer needed: given up over the limit, or failed to parse
+ * (an attack as cheap as a body over the limit). Its chunks have lived through young
+ * collections, so only a full one frees them: on the next turn of the event loop, once
+ * the caller no longer holds the body.
+ */
+export function releasedBody(bytes: number): void {
+  oldSinceCollect += bytes;
+  if (oldSinceCollect >= OLD_EVERY && !fullPending && gc) {
+    oldSinceCollect = 0;
+    fullPending = true;
+    setImmediate(() => {
+      fullPending = false;
+      gc?.();
+    });
+  }
+  dropped(bytes);
+}
+
 function onChunk(chunk: Buffer): void {
   dropped(chunk.length);
 }

@@ -7,7 +7,7 @@ import { Fault } from '../errors/faults.js';
 import type { RpcDispatcher } from '../rpc/dispatch.js';
 import { encodeFault, encodeMethodResponsePieces, parseMethodCall } from '../rpc/xmlrpc.js';
 import { followLog } from '../logging/follow.js';
-import { discardBody } from './discard.js';
+import { discardBody, releasedBody } from './discard.js';
 import { readBody, sendText, type Route } from './server.js';
 
 export function xmlRpcRoute(dispatcher: RpcDispatcher, logger: Logger): Route {
@@ -25,6 +25,7 @@ export function xmlRpcRoute(dispatcher: RpcDispatcher, logger: Logger): Route {
       call = parseMethodCall(body.toString('utf8'));
     } catch (e) {
       logger.error(`XML-RPC request data ${JSON.stringify(body.subarray(0, 200).toString('utf8'))} is invalid: unmarshallable`);
+      releasedBody(body.length);
       sendText(res, 400, 'Bad Request\n');
       return true;
     }

@@ -9,7 +9,7 @@ import type { Logger } from '../process/host.js';
 import { checkBasicAuth } from './auth.js';
 import { parseTarget } from './bad-request.js';
 import { Connections } from './connections.js';
-import { discardBody, dropped } from './discard.js';
+import { discardBody, dropped, releasedBody } from './discard.js';
 
 /** Returns true when it handled the request. */
 export type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
@@ -59,7 +59,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limit = MAX_
       if (size > limit) {
         done = true;
         chunks = [];
-        dropped(size);
+        releasedBody(size);
         tooLarge();
         return;
       }
