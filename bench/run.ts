@@ -1,9 +1,10 @@
 // Side-by-side benchmarks: supervisor-ts vs Supervisor 4.2.5 vs PM2 vs the machine's limit.
 //   npm run bench                 full run (~10 min)
 //   npm run bench -- --quick      small sizes (< 3 min)
-//   --only=idle,mass,api,log,crash,churn,events   --systems=supervisor-ts,supervisor,pm2
+//   --only=idle,restarts,mass1000,mass,api,log,crash,churn,events   --systems=supervisor-ts,supervisor,pm2
 //   --api-ns=200,1000 --log-mib=64   override sizes (partial runs write latest-partial.*, --quick latest-quick.*)
 //   --cpu-prof=DIR                run our daemon under node --cpu-prof (profiles land in DIR)
+//   --base=REPO                   footprint workloads (idle, restarts, mass1000) also run that built checkout
 // Every figure in a report comes from one run. Results: bench/results/latest.{md,json}.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statfsSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { join } from 'node:path';
 import http from 'node:http';
 import { encodeMethodCall, encodeMethodResponse, type XmlRpcValue } from '../src/rpc/xmlrpc.js';
 import { DIST, isPm2, makeSystem, rpc, setExtraIni, OUR_SUPERVISORD_JS, REPO, SYSTEMS, waitAll, type Prog, type System, type SystemKind } from './lib/systems.js';
-import { alive, countLines, cpuSeconds, fmt, killSeen, median, quantile, readStamps, rssMiB, sleep, track, waitUntil } from './lib/util.js';
+import { idle, massStart, restarts, type Harness } from './footprint.js';
+import { alive, countLines, cpuSeconds, fmt, killSeen, median, quantile, readStamps, sleep, track, waitUntil } from './lib/util.js';
 
 // ---------------------------------------------------------------- options
 
@@ -130,54 +132,6 @@ async function cpuSamples(pid: number, secs: number): Promise<number[]> {
 
 const sleeper = (name: string, autostart: boolean): Prog => ({ name, argv: ['/bin/sleep', '100000'], autostart, autorestart: false, startsecs: 0 });
 const sleepers = (n: number, autostart: boolean): Prog[] => Array.from({ length: n }, (_, i) => sleeper(`s${String(i).padStart(4, '0')}`, autostart));
-
-// ---------------------------------------------------------------- 1. idle
-
-async function idle(): Promise<void> {
-  const t = table('idle', `Idle daemon: RSS and CPU% over ${CFG.idleSecs} s`);
-  t.notes.push(`CPU% sampled once per second from /proc/PID/stat (utime+stime, 10 ms ticks, so one sample resolves only 1%; the whole-window row resolves 0.01 s / window); RSS = VmRSS at each sample. PM2 = its God daemon only. Limit = a bare Node process holding the same number of piped \`sleep\`s and doing nothing (the floor for any Node-based daemon; Python's floor is lower).`);
-  for (const n of [0, CFG.idleN]) {
-    for (const kind of RUN_SYSTEMS) {
-      log(`idle ${kind} n=${n}`);
-      await withSystem(kind, `idle${n}`, sleepers(n, true), async (s) => {
-        if (n) await waitAll(s, 'all running', (p) => p.running, n, 120_000, 200);
-        await sleep(QUICK ? 1000 : 3000);
-        const rss: number[] = [];
-        const cpu: number[] = [];
-        let c0 = cpuSeconds(s.pid);
-        let t0 = performance.now();
-        const [cStart, tStart] = [c0, t0];
-        for (let i = 0; i < CFG.idleSecs; i++) {
-          await sleep(1000);
-          const c1 = cpuSeconds(s.pid);
-          const t1 = performance.now();
-          cpu.push((100 * (c1 - c0)) / ((t1 - t0) / 1000));
-          rss.push(rssMiB(s.pid));
-          c0 = c1;
-          t0 = t1;
-        }
-        add(t, kind, `CPU% with ${n} procs`, '%', cpu);
-        add(t, kind, `CPU% whole window, ${n} procs`, '%', [(100 * (c0 - cStart)) / ((t0 - tStart) / 1000)]);
-        add(t, kind, `RSS with ${n} procs`, 'MiB', rss);
-      });
-    }
-    log(`idle limit n=${n}`);
-    const c = runMinimal('idle', { n });
-    try {
-      await sleep(QUICK ? 1500 : 3000);
-      const rss: number[] = [];
-      const cpu: number[] = [];
-      for (const x of await cpuSamples(c.pid!, CFG.idleSecs)) {
-        cpu.push(x);
-        rss.push(rssMiB(c.pid!));
-      }
-      add(t, 'limit', `CPU% with ${n} procs`, '%', cpu);
-      add(t, 'limit', `RSS with ${n} procs`, 'MiB', rss);
-    } finally {
-      await stopChild(c);
-    }
-  }
-}
 
 // ---------------------------------------------------------------- 2. mass start / stop
 
@@ -716,8 +670,11 @@ function render(started: Date): string {
 async function main(): Promise<void> {
   const started = new Date();
   if (!existsSync(MINIMAL_JS)) throw new Error(`${MINIMAL_JS} missing: run npm run build`);
+  const harness: Harness<Table> = { quick: QUICK, systems: RUN_SYSTEMS, base: opt('base'), cpuProfDir: CPU_PROF, table, add: (t, who, ...rest) => add(t, who as Who, ...rest), log };
   const workloads: [string, () => Promise<void>][] = [
-    ['idle', idle],
+    ['idle', () => idle(harness)],
+    ['restarts', () => restarts(harness)],
+    ['mass1000', () => massStart(harness)],
     ['mass', mass],
     ['api', api],
     ['log', logThroughput],

@@ -19,8 +19,14 @@ function findRepo(from: string): string {
 export const REPO = findRepo(DIST);
 export const OUR_SUPERVISORD_JS = join(DIST, 'src/cli/supervisord.js');
 export const REAL_SUPERVISORD = '/usr/bin/supervisord';
+/** The node flags on a bin/supervisord shebang line (`#!/usr/bin/env -S node FLAGS`). */
+export function shebangFlags(binFile: string): string[] {
+  const first = readFileSync(binFile, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!.*?\bnode\b(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
 /** The V8 flags bin/supervisord's shebang runs our daemon with: measure what users run. */
-export const OUR_NODE_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
+export const OUR_NODE_FLAGS = shebangFlags(join(REPO, 'bin/supervisord'));
 const PM2_BIN = join(REPO, 'node_modules/pm2/bin/pm2');
 
 export type SystemKind = 'supervisor-ts' | 'supervisor' | 'pm2';
@@ -133,7 +139,9 @@ class SupervisorSystem implements System {
     const conf = join(this.dir, 'supervisord.conf');
     writeFileSync(conf, this.config(progs) + this.extraIni);
     const [cmd, args] =
-      this.kind === 'supervisor' ? [REAL_SUPERVISORD, ['-n', '-c', conf]] : [process.execPath, [...OUR_NODE_FLAGS, ...(this.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${this.env.BENCH_CPU_PROF_DIR}`] : []), OUR_SUPERVISORD_JS, '-n', '-c', conf]];
+      this.kind === 'supervisor'
+        ? [REAL_SUPERVISORD, ['-n', '-c', conf]]
+        : [process.execPath, [...(this.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? OUR_NODE_FLAGS), ...(this.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${this.env.BENCH_CPU_PROF_DIR}`] : []), this.env.BENCH_SUPERVISORD_JS ?? OUR_SUPERVISORD_JS, '-n', '-c', conf]];
     const p = spawn(cmd, args, { cwd: this.dir, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
     this.pid = p.pid ?? 0;
