@@ -220,7 +220,6 @@ export class Daemon {
       const dispatcher = new RpcDispatcher(control);
       this.logger.info("RPC interface 'supervisor' initialized");
       const ctx = { daemon: this, supervisor: sup, bus: this.bus, logger: this.logger };
-      for (const ext of this.extensions) for (const r of ext.routes?.({ ...ctx, control }) ?? []) http.addRoute(r);
       http.addRoute(xmlRpcRoute(dispatcher, this.logger));
       http.addRoute(
         logTailRoutes({
@@ -233,6 +232,8 @@ export class Daemon {
           mainLogfile: () => this.logger.path,
         }),
       );
+      // After the daemon's own paths, so a lazily loaded extension sees only the rest.
+      for (const ext of this.extensions) for (const r of ext.routes?.({ ...ctx, control }) ?? []) http.addRoute(r);
       try {
         await http.start();
       } catch (e) {

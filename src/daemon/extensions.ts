@@ -7,11 +7,9 @@ import { EventListenerPool } from '../pools/pool.js';
 import { FastCGIProcessGroup } from '../pools/fcgi.js';
 import { attachMonitors } from '../supervisor/monitors.js';
 import { attachScheduler } from '../supervisor/scheduler.js';
-import { CsrfGuard } from '../http/csrf.js';
-import { apiRoute } from '../http/api.js';
-import { webRoute } from '../web/pages.js';
-import { pageSource } from '../web/source.js';
-import { fleetRoutes } from '../web/fleet.js';
+import type { Route } from '../http/server.js';
+import { loadFleet } from '../config/fleet.js';
+import { realSystem } from '../config/system.js';
 import { stateFileExtension } from './statefile.js';
 
 export function installExtensions(daemon: Daemon): void {
@@ -44,20 +42,40 @@ export function monitorsExtension(opts: { memoryIntervalMs?: number } = {}): Dae
   return { attach: ({ supervisor, bus, logger }) => attachMonitors(supervisor, bus, logger, memoryIntervalMs) };
 }
 
-/** The web UI, the JSON API and the fleet view, rebuilt per core run so they see the live core. */
+/**
+ * The web UI, the JSON API and the fleet view, rebuilt per core run so they see the live
+ * core. Their code (and TLS, for the fleet client) is imported by the first request that
+ * reaches them, not at start-up: the daemon registers this route after its own (/RPC2,
+ * the log tails), so only requests those leave alone load it. A config that names fleet
+ * hosts loads it at once, so a bad fleet definition is logged at start as before.
+ */
 export function webExtension(): DaemonExtension {
-  // One token per daemon process, not per core run: pages stay valid across restarts.
-  const csrf = new CsrfGuard();
+  let everLoaded = false;
   return {
-    routes: ({ daemon, supervisor, control, bus, logger }) => {
-      const identification = (): string => daemon.config.supervisord.identifier;
-      const fleet = fleetRoutes({ configFile: daemon.config.configFile, csrf, logger, identification });
+    routes: (ctx) => {
+      let loaded: Promise<Route[]> | null = null;
+      const load = (): Promise<Route[]> =>
+        (loaded ??= import('./web-routes.js').then((m) => {
+          everLoaded = true;
+          return m.webRoutes(ctx);
+        }));
+      // Once loaded, each run builds its routes at once: that also stops the last run's fleet poller.
+      if (everLoaded || namesFleetHosts(ctx.daemon.config.configFile)) void load().catch((e: Error) => ctx.logger.error(`web UI: ${e.message}`));
       return [
-        // Fleet view (docs/fleet.md) first: apiRoute and webRoute own /api/* and /assets/*.
-        ...fleet.routes,
-        apiRoute({ control, sup: supervisor, bus, csrf, logger }),
-        webRoute({ token: csrf.token, identification, fleet: fleet.hasFleet, source: pageSource(control, supervisor) }),
+        async (req, res, url) => {
+          for (const route of await load()) if (await route(req, res, url)) return true;
+          return false;
+        },
       ];
     },
   };
+}
+
+/** True when the config has [host:x] sections, or fleet sections too broken to read. */
+function namesFleetHosts(configFile: string): boolean {
+  try {
+    return loadFleet(configFile, realSystem()).hosts.size > 0;
+  } catch {
+    return true; // fleetRoutes reports why, as at start-up before
+  }
 }
