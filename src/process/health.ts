@@ -6,7 +6,6 @@
 // processes and sockets with deadlines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
-import * as https from 'node:https';
 import * as net from 'node:net';
 import type { Subprocess } from './subprocess.js';
 import type { ProbeSpec } from '../config/probe.js';
@@ -109,7 +108,9 @@ function execCheck(command: string, ctx: CheckContext): Promise<CheckResult> {
   });
 }
 
-function httpCheck(url: URL, timeoutMs: number): Promise<CheckResult> {
+async function httpCheck(url: URL, timeoutMs: number): Promise<CheckResult> {
+  // TLS costs a daemon about 1 MB: loaded by the first https check, not at start-up.
+  const mod = url.protocol === 'https:' ? await import('node:https') : http;
   return new Promise((resolve) => {
     let done = false;
     const finish = (r: CheckResult): void => {
@@ -118,7 +119,6 @@ function httpCheck(url: URL, timeoutMs: number): Promise<CheckResult> {
       clearTimeout(timer);
       resolve(r);
     };
-    const mod = url.protocol === 'https:' ? https : http;
     let req: http.ClientRequest;
     try {
       req = mod.get(url, { agent: false, headers: { 'user-agent': 'supervisor-ts healthcheck', connection: 'close' } }, (res) => {
