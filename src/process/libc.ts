@@ -2,7 +2,8 @@
 // POSIX calls Node does not expose: waitpid on reparented orphans (PID 1) and a listening
 // socket a child inherits without libuv watching it (fcgi-program). Loaded on first use,
 // so a daemon that needs neither never loads it.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
 export interface Koffi {
@@ -28,11 +29,15 @@ export function libc(): { koffi: Koffi; lib: LibC } {
   return (cached = { koffi, lib });
 }
 
+const O_CLOEXEC = 0o2000000;
+
 /**
  * Marks every descriptor we inherited above stderr close-on-exec, so programs never get
  * them. Supervisor's children close fds 3..minfds before exec; Node's spawn passes on any
  * fd without FD_CLOEXEC, and an inherited pipe held by a long-lived program is what makes
  * `ssh host supervisord` (or a CI step) hang waiting for EOF. Returns how many were marked.
+ * /proc/self/fdinfo tells which fds lack the flag, so koffi (about 3 MB of memory) is
+ * loaded only when one does: a daemon started from a shell, systemd or Docker inherits none.
  */
 export function closeInheritedOnExec(fdDir = '/proc/self/fd'): number {
   let fds: number[];
@@ -41,6 +46,16 @@ export function closeInheritedOnExec(fdDir = '/proc/self/fd'): number {
   } catch {
     return 0; // no /proc: nothing we can enumerate cheaply
   }
+  const infoDir = join(fdDir, '..', 'fdinfo');
+  fds = fds.filter((fd) => {
+    try {
+      const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(join(infoDir, String(fd)), 'utf8'));
+      return !flags || (parseInt(flags[1]!, 8) & O_CLOEXEC) === 0;
+    } catch {
+      return false; // closed meanwhile (the readdir's own fd)
+    }
+  });
+  if (!fds.length) return 0;
   const { lib } = libc();
   const fcntl = lib.func('int fcntl(int fd, int cmd, int arg)');
   const F_GETFD = 1;
@@ -49,7 +64,7 @@ export function closeInheritedOnExec(fdDir = '/proc/self/fd'): number {
   let marked = 0;
   for (const fd of fds) {
     const flags = fcntl(fd, F_GETFD, 0) as number;
-    if (flags < 0 || flags & FD_CLOEXEC) continue; // closed meanwhile (the readdir's own fd), or already
+    if (flags < 0 || flags & FD_CLOEXEC) continue; // closed meanwhile, or already
     if ((fcntl(fd, F_SETFD, flags | FD_CLOEXEC) as number) === 0) marked++;
   }
   return marked;
