@@ -7,6 +7,8 @@ import type { LogSink, Logger } from './host.js';
 import { pyRepr } from '../errors/pyrepr.js';
 
 const BEGIN = Buffer.from('<!--XSUPERVISOR:BEGIN-->');
+/** Shared by every channel: two empty buffers per channel were 0.7 KB per process. */
+const EMPTY = Buffer.alloc(0);
 const END = Buffer.from('<!--XSUPERVISOR:END-->');
 
 // Supervisor's stripEscapes removes CSI sequences: ESC [ params letter.
@@ -42,10 +44,10 @@ export interface OutputOptions {
 }
 
 export class OutputChannel {
-  private pending: Buffer = Buffer.alloc(0);
+  private pending: Buffer = EMPTY;
   private capturing = false;
   /** Supervisor's capture log (a BoundIO): what was said between the tokens so far. */
-  private captured: Buffer = Buffer.alloc(0);
+  private captured: Buffer = EMPTY;
   private readonly simple: boolean;
 
   constructor(private readonly o: OutputOptions) {
@@ -82,7 +84,7 @@ export class OutputChannel {
   flush(): void {
     if (this.pending.length) {
       const rest = this.pending;
-      this.pending = Buffer.alloc(0);
+      this.pending = EMPTY;
       this.log(rest);
     }
   }
@@ -122,7 +124,7 @@ export class OutputChannel {
 
   private emitCommunication(): void {
     const data = this.captured;
-    this.captured = Buffer.alloc(0);
+    this.captured = EMPTY;
     const o = this.o;
     o.bus.emit({
       type: 'PROCESS_COMMUNICATION',

@@ -19,7 +19,11 @@ export interface GroupDiff {
 /** Extra behaviour a kind of group needs (listener pools, fcgi sockets); see groupFactory. */
 export type GroupFactory = (config: GroupConfig, host: ProcessHost) => ProcessGroup;
 
-/** A config's identity for reread: everything but where in which file it was written. */
+/**
+ * A config's identity for reread: everything but where in which file it was written.
+ * Computed when a reread compares, from the live group's config (never mutated), rather
+ * than kept per group: 1.3 KB of string per process that nothing else reads.
+ */
 function fingerprint(g: GroupConfig): string {
   return JSON.stringify(g, (k, v: unknown) => (k === 'source' ? undefined : v));
 }
@@ -27,7 +31,6 @@ function fingerprint(g: GroupConfig): string {
 export class Supervisor {
   mood: SupervisorStateName = 'RUNNING';
   readonly groups = new Map<string, ProcessGroup>();
-  private groupFingerprints = new Map<string, string>();
   private stopping: Promise<void> | null = null;
   readonly dependencies: DependencyCoordinator;
 
@@ -66,7 +69,6 @@ export class Supervisor {
   addGroup(gc: GroupConfig): boolean {
     if (this.groups.has(gc.name)) return false;
     this.groups.set(gc.name, this.makeGroup(gc, this.host));
-    this.groupFingerprints.set(gc.name, fingerprint(gc));
     this.bus.emit({ type: 'PROCESS_GROUP', change: 'ADDED', groupName: gc.name });
     return true;
   }
@@ -76,7 +78,6 @@ export class Supervisor {
     const g = this.groups.get(name);
     if (!g || g.unstopped().length) return false;
     this.groups.delete(name);
-    this.groupFingerprints.delete(name);
     await g.dispose();
     this.bus.emit({ type: 'PROCESS_GROUP', change: 'REMOVED', groupName: name });
     return true;
@@ -95,9 +96,10 @@ export class Supervisor {
     const nextByName = new Map(next.groups.map((g) => [g.name, g]));
     const added = next.groups.filter((g) => !this.groups.has(g.name));
     const removed = [...this.groups.values()].filter((g) => !nextByName.has(g.name)).map((g) => g.config);
-    const changed = next.groups.filter(
-      (g) => this.groups.has(g.name) && this.groupFingerprints.get(g.name) !== fingerprint(g),
-    );
+    const changed = next.groups.filter((g) => {
+      const live = this.groups.get(g.name);
+      return live !== undefined && fingerprint(live.config) !== fingerprint(g);
+    });
     return { added, changed, removed };
   }
 
