@@ -9,7 +9,7 @@
 // close-on-exec: only the dup2 onto the child's fd 0-2 survives exec, so no other child
 // inherits them. Where koffi cannot load, spawn falls back to socketpairs.
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { StdioOptions } from 'node:child_process';
 import { libc } from './libc.js';
 
@@ -35,10 +35,65 @@ let grownNow = 0;
  */
 const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
+/** What the daemon does with a child's stdin: write to it, and close it at the end. */
+export interface StdinEnd {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  write(data: Buffer): unknown;
+  destroy(): unknown;
+  on(event: 'error', fn: (err: Error) => void): unknown;
+}
+
 export interface ParentEnds {
-  stdin: Writable | null;
+  stdin: StdinEnd | null;
   stdout: Readable | null;
   stderr: Readable | null;
+}
+
+/**
+ * Our end of a child's stdin pipe, wrapped in a Socket only when something is written to
+ * it (sendProcessStdin, events for a listener). Most programs never get a byte: a Socket,
+ * its stream states and its libuv handle were a third of what a process costs the daemon.
+ */
+class LazyStdin implements StdinEnd {
+  private socket: Socket | null = null;
+  private closed = false;
+  private onError: ((err: Error) => void)[] = [];
+
+  constructor(
+    private readonly fd: number,
+    private readonly close: (fd: number) => unknown,
+  ) {}
+
+  get destroyed(): boolean {
+    return this.closed || (this.socket?.destroyed ?? false);
+  }
+
+  get writable(): boolean {
+    return !this.destroyed && (this.socket?.writable ?? true);
+  }
+
+  write(data: Buffer): void {
+    if (this.closed) return;
+    if (!this.socket) {
+      this.socket = new Socket({ fd: this.fd, readable: false, writable: true });
+      for (const fn of this.onError) this.socket.on('error', fn);
+    }
+    this.socket.write(data);
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.socket) this.socket.destroy();
+    else this.close(this.fd);
+  }
+
+  on(_event: 'error', fn: (err: Error) => void): this {
+    if (this.socket) this.socket.on('error', fn);
+    else this.onError.push(fn);
+    return this;
+  }
 }
 
 /** Receives a view of the shared read buffer: valid only during the call. */
@@ -120,10 +175,10 @@ export function makeChildPipes(option: StdioOptions | undefined): ChildPipes | n
     stdio: childStdio,
     parentEnds: (readers) => {
       for (const p of made) if (p) sys.close(p[1]);
+      const stdin = made[0] ? new LazyStdin(made[0][0], sys.close) : null;
       const wrap = (i: number): Socket | null => {
         const p = made[i];
         if (!p) return null;
-        if (i === 0) return new Socket({ fd: p[0], readable: false, writable: true });
         const reader = i === 1 ? readers.stdout : readers.stderr;
         const fd = p[0];
         let grown = false;
@@ -155,7 +210,7 @@ export function makeChildPipes(option: StdioOptions | undefined): ChildPipes | n
         });
         return s;
       };
-      return { stdin: wrap(0), stdout: wrap(1), stderr: wrap(2) };
+      return { stdin, stdout: wrap(1), stderr: wrap(2) };
     },
     dispose: closeAll,
   };
