@@ -20,9 +20,16 @@ export interface Lookups {
 }
 
 /** Python's int(): surrounding whitespace, a sign and digit-group underscores are fine. */
+const INT_LITERAL = /^[+-]?\d+(_\d+)*$/;
+
+/** Whether parseInteger accepts `value`: names (signals, users) are tried without a throw. */
+export function isIntegerLiteral(value: string): boolean {
+  return INT_LITERAL.test(value.trim());
+}
+
 export function parseInteger(value: string): number {
   const s = value.trim();
-  if (!/^[+-]?\d+(_\d+)*$/.test(s)) {
+  if (!INT_LITERAL.test(s)) {
     throw new DatatypeError(`invalid literal for int() with base 10: ${pyRepr(value)}`);
   }
   return Number(s.replace(/_/g, ''));
@@ -121,9 +128,9 @@ export function signalName(num: number): string {
 
 export function signalNumber(value: string): { num: number; name: string } {
   let num: number;
-  try {
-    num = parseInteger(value);
-  } catch {
+  // Every program has a stopsignal (TERM by default): a thrown error per name was measurable.
+  if (isIntegerLiteral(value)) num = parseInteger(value);
+  else {
     let name = value.trim().toUpperCase();
     if (!name.startsWith('SIG')) name = 'SIG' + name;
     const found = SIGNALS[name];
