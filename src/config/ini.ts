@@ -34,6 +34,8 @@ function isSpace(ch: string | undefined): boolean {
  * what ends up in a value.
  */
 function inlineCommentStart(line: string): number | null {
+  // Most lines have no comment character at all: no search rounds (two Maps per line).
+  if (!line.includes(';') && !line.includes('#')) return null;
   let positions = new Map<string, number>(COMMENT_PREFIXES.map((p) => [p, -1]));
   while (positions.size > 0) {
     const next = new Map<string, number>();

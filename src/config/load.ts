@@ -201,6 +201,7 @@ export function loadConfig(configFile: string, sys: SystemInfo): Config {
     rpcinterfaces,
     infos: ctx.infos,
     warnings: ctx.warnings,
+    fleetSections: [...parser.sections.keys()].some((n) => n.startsWith('host:') || n.startsWith('hostgroup:')),
   };
 }
 

@@ -203,6 +203,8 @@ export interface Config {
   infos: string[];
   /** Parse warnings Supervisor logs (AUTO without maxbytes, unknown keys, ...). */
   warnings: string[];
+  /** The files have [host:x] or [hostgroup:x] sections (the fleet, read by src/config/fleet.ts). */
+  fleetSections?: boolean;
 }
 
 /** A bad config: names file, line, section, key and value where known. */

@@ -8,8 +8,6 @@ import { FastCGIProcessGroup } from '../pools/fcgi.js';
 import { attachMonitors } from '../supervisor/monitors.js';
 import { attachScheduler } from '../supervisor/scheduler.js';
 import type { Route } from '../http/server.js';
-import { loadFleet } from '../config/fleet.js';
-import { realSystem } from '../config/system.js';
 import { stateFileExtension } from './statefile.js';
 
 export function installExtensions(daemon: Daemon): void {
@@ -46,8 +44,8 @@ export function monitorsExtension(opts: { memoryIntervalMs?: number } = {}): Dae
  * The web UI, the JSON API and the fleet view, rebuilt per core run so they see the live
  * core. Their code (and TLS, for the fleet client) is imported by the first request that
  * reaches them, not at start-up: the daemon registers this route after its own (/RPC2,
- * the log tails), so only requests those leave alone load it. A config that names fleet
- * hosts loads it at once, so a bad fleet definition is logged at start as before.
+ * the log tails), so only requests those leave alone load it. A config with fleet
+ * sections loads it at once, so a bad fleet definition is logged at start as before.
  */
 export function webExtension(): DaemonExtension {
   let everLoaded = false;
@@ -60,7 +58,7 @@ export function webExtension(): DaemonExtension {
           return m.webRoutes(ctx);
         }));
       // Once loaded, each run builds its routes at once: that also stops the last run's fleet poller.
-      if (everLoaded || namesFleetHosts(ctx.daemon.config.configFile)) void load().catch((e: Error) => ctx.logger.error(`web UI: ${e.message}`));
+      if (everLoaded || ctx.daemon.config.fleetSections) void load().catch((e: Error) => ctx.logger.error(`web UI: ${e.message}`));
       return [
         async (req, res, url) => {
           for (const route of await load()) if (await route(req, res, url)) return true;
@@ -69,13 +67,4 @@ export function webExtension(): DaemonExtension {
       ];
     },
   };
-}
-
-/** True when the config has [host:x] sections, or fleet sections too broken to read. */
-function namesFleetHosts(configFile: string): boolean {
-  try {
-    return loadFleet(configFile, realSystem()).hosts.size > 0;
-  } catch {
-    return true; // fleetRoutes reports why, as at start-up before
-  }
 }
