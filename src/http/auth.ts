@@ -1,6 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import type { AuthConfig } from '../config/types.js';
+
+// node:crypto (about 1 MB of a daemon's memory) is loaded by the first request to a server
+// with credentials: a server without them never needs it. Synchronous, as the check is.
+let crypto: typeof import('node:crypto') | null = null;
+const lib = (): typeof import('node:crypto') => (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+const createHash: typeof import('node:crypto').createHash = (...a) => lib().createHash(...a);
+const timingSafeEqual: typeof import('node:crypto').timingSafeEqual = (...a) => lib().timingSafeEqual(...a);
 
 /** Compare in time that does not depend on where the strings first differ. */
 function safeEqual(a: string, b: string): boolean {

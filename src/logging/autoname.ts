@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { errnoCode } from './errors.js';
 
 /** Python tempfile._RandomNameSequence alphabet and length. */
@@ -8,10 +7,14 @@ const CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789_';
 const NAME_LEN = 8;
 const TMP_MAX = 10000;
 
+/**
+ * Like Python's tempfile, which draws names from random.Random, not from a CSPRNG: the
+ * O_EXCL create below is what makes a name safe to use, not its unpredictability. (So
+ * the daemon need not load node:crypto, about 1 MB, for its log names.)
+ */
 function randomName(): string {
-  const bytes = randomBytes(NAME_LEN);
   let s = '';
-  for (let i = 0; i < NAME_LEN; i++) s += CHARS[bytes[i]! % CHARS.length];
+  for (let i = 0; i < NAME_LEN; i++) s += CHARS[Math.floor(Math.random() * CHARS.length)];
   return s;
 }
 
