@@ -58,7 +58,7 @@ export interface ParentEnds {
 class LazyStdin implements StdinEnd {
   private socket: Socket | null = null;
   private closed = false;
-  private onError: ((err: Error) => void)[] = [];
+  private onError: ((err: Error) => void) | null = null;
 
   constructor(
     private readonly fd: number,
@@ -77,7 +77,7 @@ class LazyStdin implements StdinEnd {
     if (this.closed) return;
     if (!this.socket) {
       this.socket = new Socket({ fd: this.fd, readable: false, writable: true });
-      for (const fn of this.onError) this.socket.on('error', fn);
+      if (this.onError) this.socket.on('error', this.onError);
     }
     this.socket.write(data);
   }
@@ -91,7 +91,10 @@ class LazyStdin implements StdinEnd {
 
   on(_event: 'error', fn: (err: Error) => void): this {
     if (this.socket) this.socket.on('error', fn);
-    else this.onError.push(fn);
+    else {
+      const before = this.onError;
+      this.onError = before ? (err) => (before(err), fn(err)) : fn;
+    }
     return this;
   }
 }
