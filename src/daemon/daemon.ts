@@ -57,6 +57,12 @@ function serverUrlFor(config: Config): string | null {
   return null;
 }
 
+function plainEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 export class Daemon {
   config: Config;
   logger!: MainLog;
@@ -114,7 +120,9 @@ export class Daemon {
       bus: this.bus,
       autoSpawnAllowed: () => this.supervisor?.mood === 'RUNNING',
       serverUrl: serverUrlFor(this.config),
-      baseEnv: process.env,
+      // A plain copy, taken once per run of the core: reading process.env (a C++ interceptor
+      // over environ) at every spawn was 9 KB of garbage per restart.
+      baseEnv: plainEnv(process.env),
       openChildLog: (o) => new ChildLog(o),
       autoLogName: (name, channel) => autoChildLogName(s.childlogdir, name, s.identifier, channel),
       syslog: (name, data) => {

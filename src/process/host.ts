@@ -56,8 +56,8 @@ export interface ProcessHost {
   autoSpawnAllowed(): boolean;
   /** Value for SUPERVISOR_SERVER_URL when the program does not set serverurl. */
   serverUrl: string | null;
-  /** Environment the daemon itself was started with. */
-  baseEnv: NodeJS.ProcessEnv;
+  /** Environment the daemon itself was started with: a plain object, no undefined values. */
+  baseEnv: Readonly<Record<string, string>>;
   openChildLog(opts: ChildLogOptions): LogSink;
   /** A fresh AUTO log file name in childlogdir. */
   autoLogName(processName: string, channel: 'stdout' | 'stderr'): string;

@@ -232,8 +232,7 @@ export class Subprocess {
   }
 
   buildEnv(): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.host.baseEnv)) if (v !== undefined) env[k] = v;
+    const env: Record<string, string> = Object.assign({}, this.host.baseEnv);
     env.SUPERVISOR_ENABLED = '1';
     const url = this.config.serverurl ?? this.host.serverUrl;
     if (url) env.SUPERVISOR_SERVER_URL = url;
