@@ -25,17 +25,35 @@ export interface ResolvedCommand {
 
 function tryStat(p: string): Stats | null {
   try {
-    return statSync(p);
+    // No exception for a PATH entry that lacks the program: a bare name tried several.
+    return statSync(p, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Commands split before, by text: a program is split again at every spawn, and a crash
+ * loop spawns hundreds of times a second. Bounded: a reread can bring new commands.
+ */
+const splitCache = new Map<string, readonly string[]>();
+const SPLIT_CACHE_MAX = 4096;
+
+function splitCommand(command: string): string[] {
+  let argv = splitCache.get(command);
+  if (!argv) {
+    argv = shlexSplit(command);
+    if (splitCache.size >= SPLIT_CACHE_MAX) splitCache.clear();
+    splitCache.set(command, argv);
+  }
+  return argv.slice();
 }
 
 /** Split and locate the program; throws CommandError with Supervisor's wording. */
 export function resolveCommand(command: string, pathEnv: string | undefined): ResolvedCommand {
   let argv: string[];
   try {
-    argv = shlexSplit(command);
+    argv = splitCommand(command);
   } catch (e) {
     throw new CommandError(`can't parse command ${pyRepr(command)}: ${(e as Error).message}`, 'NOT_EXECUTABLE');
   }
