@@ -30,14 +30,21 @@ function pad2(n: number): string {
 
 /** `%Y-%m-%d %H:%M:%S,mmm` in local time; milliseconds truncated like `'%03d' % msecs`. */
 export function formatAsctime(now: number): string {
-  const d = new Date(now);
-  const ms = d.getMilliseconds();
-  return (
-    `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
-    `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},` +
-    `${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`
-  );
+  // The date and time up to the second are the same for every line of that second (a
+  // crash loop logs three lines per restart): formatted once per second.
+  const second = Math.floor(now / 1000);
+  if (second !== lastSecond) {
+    const d = new Date(second * 1000);
+    lastSecond = second;
+    lastPrefix =
+      `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
+      `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},`;
+  }
+  const ms = Math.floor(now) - second * 1000;
+  return `${lastPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}`;
 }
+let lastSecond = NaN;
+let lastPrefix = '';
 
 /** `%(asctime)s %(levelname)s %(message)s\n` */
 export function formatMainLogLine(level: number, msg: string, now: number = Date.now()): string {
