@@ -146,6 +146,37 @@ export function pipesUnavailable(): string | null {
   return fallbackReason;
 }
 
+/** Our read end of a child's stdout or stderr, delivering views of the shared buffer. */
+function readEnd(fd: number, reader: TransientReader, sys: PipeCalls): Socket {
+  let tried = false;
+  let s: Socket;
+  // `onread` is a documented Socket option that @types/node lists for connect() only.
+  const opts: SocketConstructorOpts & { onread: OnReadOpts } = {
+    fd,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer: readBuffer,
+      callback: (n, buf) => {
+        // A read that emptied a full pipe: this program writes faster than we wake up.
+        // A bigger pipe means fewer, larger reads and writes (measured: 1.32 -> 1.1 CPU
+        // s/GiB, 446 -> 735 MiB/s with rotation, for a writer of 8 KiB chunks).
+        if (!tried && n >= DEFAULT_PIPE && grownNow < MAX_GROWN) {
+          tried = true;
+          if (sys.fcntl(fd, F_SETPIPE_SZ, BIG_PIPE) >= 0) {
+            grownNow++;
+            s.once('close', () => grownNow--);
+          }
+        }
+        reader(Buffer.from(buf.buffer, buf.byteOffset, n));
+        return true; // keep reading
+      },
+    },
+  };
+  s = new Socket(opts);
+  return s;
+}
+
 /**
  * Real pipes for every 'pipe' entry of the first three stdio slots; other entries (an fcgi
  * socket fd, 'ignore') pass through. Returns null when pipes cannot be made here, and the
@@ -178,42 +209,13 @@ export function makeChildPipes(option: StdioOptions | undefined): ChildPipes | n
     stdio: childStdio,
     parentEnds: (readers) => {
       for (const p of made) if (p) sys.close(p[1]);
-      const stdin = made[0] ? new LazyStdin(made[0][0], sys.close) : null;
-      const wrap = (i: number): Socket | null => {
-        const p = made[i];
-        if (!p) return null;
-        const reader = i === 1 ? readers.stdout : readers.stderr;
-        const fd = p[0];
-        let grown = false;
-        let tried = false;
-        // `onread` is a documented Socket option that @types/node lists for connect() only.
-        const opts: SocketConstructorOpts & { onread: OnReadOpts } = {
-          fd: p[0],
-          readable: true,
-          writable: false,
-          onread: {
-            buffer: readBuffer,
-            callback: (n, buf) => {
-              // A read that emptied a full pipe: this program writes faster than we wake up.
-              // A bigger pipe means fewer, larger reads and writes (measured: 1.32 -> 1.1 CPU
-              // s/GiB, 446 -> 735 MiB/s with rotation, for a writer of 8 KiB chunks).
-              if (!tried && n >= DEFAULT_PIPE && grownNow < MAX_GROWN) {
-                tried = true;
-                grown = sys.fcntl(fd, F_SETPIPE_SZ, BIG_PIPE) >= 0;
-                if (grown) grownNow++;
-              }
-              reader(Buffer.from(buf.buffer, buf.byteOffset, n));
-              return true; // keep reading
-            },
-          },
-        };
-        const s = new Socket(opts);
-        s.once('close', () => {
-          if (grown) grownNow--;
-        });
-        return s;
+      const [inp, out, err] = [made[0]?.[0], made[1]?.[0], made[2]?.[0]];
+      // Built outside this closure: what a child's streams keep alive is their fd and reader.
+      return {
+        stdin: inp === undefined ? null : new LazyStdin(inp, sys.close),
+        stdout: out === undefined ? null : readEnd(out, readers.stdout, sys),
+        stderr: err === undefined ? null : readEnd(err, readers.stderr, sys),
       };
-      return { stdin, stdout: wrap(1), stderr: wrap(2) };
     },
     dispose: closeAll,
   };

@@ -55,7 +55,7 @@ export class Subprocess {
   /** Extra preparation before each spawn (fcgi socket, env files); may throw a message. */
   beforeSpawn: (() => Partial<SpawnOptions> | void) | null = null;
   /** Observers of every state change of this process (after the bus has heard it). */
-  private stateObservers = new Set<(from: ProcessStateName, to: ProcessStateName) => void>();
+  private stateObservers: Set<(from: ProcessStateName, to: ProcessStateName) => void> | null = null;
 
   constructor(
     readonly config: ProcessConfig,
@@ -86,8 +86,8 @@ export class Subprocess {
   }
 
   onStateChange(fn: (from: ProcessStateName, to: ProcessStateName) => void): () => void {
-    this.stateObservers.add(fn);
-    return () => this.stateObservers.delete(fn);
+    (this.stateObservers ??= new Set()).add(fn);
+    return () => this.stateObservers?.delete(fn);
   }
 
   start(): void {
@@ -203,7 +203,7 @@ export class Subprocess {
           tries: eff.tries,
           expected: eff.expected,
         });
-        for (const fn of this.stateObservers) fn(eff.from, eff.to);
+        if (this.stateObservers) for (const fn of this.stateObservers) fn(eff.from, eff.to);
         break;
     }
   }
