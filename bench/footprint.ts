@@ -127,17 +127,26 @@ function addWatch(h: Harness, t: FootprintTable, who: string, n: number, w: Watc
 export async function idle(h: Harness): Promise<void> {
   const sizes = h.quick ? [0, 50, 200] : [0, 200, 1000];
   const secs = h.quick ? 6 : 20;
-  const settleMs = h.quick ? 2000 : 5000;
+  // Long enough for V8's memory reducer (it runs ~8 s after the last full GC of start-up):
+  // idle means the steady state, and the peak of bringing everything up is its own row.
+  const settleMs = h.quick ? 3000 : 15_000;
   const t = h.table('idle', `Idle daemon: RSS and CPU with ${sizes.join(' / ')} programs, ${secs} s each`);
   t.notes.push(
-    `After every program is RUNNING (polled with the list call) and ${settleMs / 1000} s of settling: RSS = VmRSS each second; CPU from /proc/PID/stat (utime+stime, 10 ms ticks) as the mean over the ${secs} s and per 2-second window (the max column is the worst window; one window resolves 0.5%). PM2 = its God daemon only. Limit = a bare \`node ${OUR_NODE_FLAGS.join(' ')}\` process holding the same number of piped \`sleep\`s (with 0: a bare Node process waiting on a timer), the floor for any Node daemon.`,
+    `After every program is RUNNING (polled with the list call) and ${settleMs / 1000} s of settling (V8's memory reducer runs ~8 s after start-up; the peak row samples RSS every 200 ms from launch to the end of settling): RSS = VmRSS each second; CPU from /proc/PID/stat (utime+stime, 10 ms ticks) as the mean over the ${secs} s and per 2-second window (the max column is the worst window; one window resolves 0.5%). PM2 = its God daemon only. Limit = a bare \`node ${OUR_NODE_FLAGS.join(' ')}\` process holding the same number of piped \`sleep\`s (with 0: a bare Node process waiting on a timer), the floor for any Node daemon.`,
   );
   for (const n of sizes) {
     for (const c of contenders(h)) {
       h.log(`idle ${c.label} n=${n}`);
       await withContender(h, c, sleepers(n, true), async (s) => {
-        if (n) await waitAll(s, 'all running', (p) => p.running, n, 300_000, pollMs(c, n));
-        await sleep(settleMs);
+        let peak = rssMiB(s.pid);
+        const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(s.pid) || 0)), 200);
+        try {
+          if (n) await waitAll(s, 'all running', (p) => p.running, n, 300_000, pollMs(c, n));
+          await sleep(settleMs);
+        } finally {
+          clearInterval(sampler);
+        }
+        h.add(t, c.label, `RSS peak while starting, ${n} procs`, 'MiB', [peak]);
         addWatch(h, t, c.label, n, await watch(s.pid, secs));
       });
     }
