@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { OUR_SUPERVISORD, waitFor } from '../helpers/daemon.js';
 import { XmlRpcClient } from '../../src/rpc/client.js';
 import { printSystemdUnit, systemdQuote, worstCaseStopSecs } from '../../src/cli/systemd-unit.js';
+import { DAEMON_NODE_FLAGS } from '../../src/cli/node-flags.js';
 
 function hasSystemdAnalyze(): boolean {
   return spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
@@ -57,8 +58,10 @@ test('--print-systemd-unit: absolute ExecStart with -n -c CONF, reload by SIGHUP
     const d = directives(unit);
     const exec = d.get('ExecStart')!.split(' ');
     assert.equal(exec[0], process.execPath);
-    assert.ok(exec[1]!.endsWith('/dist/src/cli/supervisord.js') && existsSync(exec[1]!), exec[1]);
-    assert.deepEqual(exec.slice(2), ['-n', '-c', join(dir, 'supervisord.conf')]);
+    const flags = DAEMON_NODE_FLAGS.length;
+    assert.deepEqual(exec.slice(1, 1 + flags), [...DAEMON_NODE_FLAGS]);
+    assert.ok(exec[1 + flags]!.endsWith('/dist/src/cli/supervisord.js') && existsSync(exec[1 + flags]!), exec[1 + flags]);
+    assert.deepEqual(exec.slice(2 + flags), ['-n', '-c', join(dir, 'supervisord.conf')]);
     assert.equal(d.get('ExecReload'), '/bin/kill -HUP $MAINPID');
     assert.equal(d.get('Restart'), 'on-failure');
     assert.equal(d.get('KillMode'), 'mixed');
@@ -137,4 +140,9 @@ test("the unit's ExecStart runs the daemon in the foreground; ExecReload (SIGHUP
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("bin/supervisord's shebang runs node with exactly the daemon's flags (the unit's too)", () => {
+  const first = readFileSync(OUR_SUPERVISORD, 'utf8').split('\n', 1)[0]!;
+  assert.equal(first, `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
 });
