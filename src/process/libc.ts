@@ -51,8 +51,9 @@ export function closeInheritedOnExec(fdDir = '/proc/self/fd'): number {
     try {
       const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(join(infoDir, String(fd)), 'utf8'));
       return !flags || (parseInt(flags[1]!, 8) & O_CLOEXEC) === 0;
-    } catch {
-      return false; // closed meanwhile (the readdir's own fd)
+    } catch (e) {
+      // Closed meanwhile (the readdir's own fd); anything else: let fcntl decide.
+      return (e as NodeJS.ErrnoException).code !== 'ENOENT';
     }
   });
   if (!fds.length) return 0;
