@@ -183,19 +183,22 @@ async function followRestarts(pid: number, starts: string, n: number, boxMs: num
 }
 
 function addRestarts(h: Harness, t: FootprintTable, who: string, samples: Sample[], warm: number, secs: number): void {
-  const after = samples.filter((s) => s.count >= warm);
-  if (after.length < 4) {
-    h.add(t, who, 'restarts done', 'count', [samples.at(-1)?.count ?? 0], `too few restarts to judge (${samples.at(-1)?.count ?? 0})`);
+  const done = samples.at(-1)?.count ?? 0;
+  // Windows of a tenth of the run each side, medians: a crash loop's GC cycle is longer
+  // than a few samples, and one heap growth or shrink must not decide the figure.
+  const early = samples.filter((s) => s.count >= warm && s.count < 2 * warm);
+  const late = samples.filter((s) => s.count >= done - warm);
+  if (done < 3 * warm || early.length < 3 || late.length < 3) {
+    h.add(t, who, 'restarts done', 'count', [done], `too few restarts to judge (${done})`);
     return;
   }
-  // Medians of five samples on each side, so one GC does not decide the figure.
-  const warmRss = median(after.slice(0, 5).map((s) => s.rss));
-  const endRss = median(after.slice(-5).map((s) => s.rss));
-  const done = after.at(-1)!.count;
+  const warmRss = median(early.map((s) => s.rss));
+  const endRss = median(late.map((s) => s.rss));
+  const after = samples.filter((s) => s.count >= warm);
   h.add(t, who, 'restarts done', 'count', [done]);
   h.add(t, who, 'restarts/s', '1/s', [done / secs]);
-  h.add(t, who, `RSS after ${warm} restarts`, 'MiB', after.slice(0, 5).map((s) => s.rss));
-  h.add(t, who, 'RSS at the end', 'MiB', after.slice(-5).map((s) => s.rss));
+  h.add(t, who, `RSS, restarts ${warm}-${2 * warm}`, 'MiB', early.map((s) => s.rss));
+  h.add(t, who, 'RSS, last tenth', 'MiB', late.map((s) => s.rss));
   h.add(t, who, 'RSS growth after warm-up', '%', [100 * (endRss / warmRss - 1)]);
   h.add(t, who, 'RSS max after warm-up', 'MiB', [Math.max(...after.map((s) => s.rss))]);
 }
@@ -206,7 +209,7 @@ export async function restarts(h: Harness): Promise<void> {
   const boxMs = (h.quick ? 30 : 150) * 1000;
   const t = h.table('restarts', `Memory over ${n} crash-restarts of one program`);
   t.notes.push(
-    `One program (\`sh -c 'echo x >> starts; exit 1'\`, startsecs=0, autorestart=true) crashes and is restarted until ${n} starts or ${boxMs / 1000} s. RSS sampled every 500 ms; "after warm-up" = median of the first 5 samples past ${warm} restarts, "end" = median of the last 5; growth = end / warm-up − 1. Systems that restart slower than the time box allows are compared over the restarts they reached. Limit = a bare Node loop respawning the same child on 'exit'.`,
+    `One program (\`sh -c 'echo x >> starts; exit 1'\`, startsecs=0, autorestart=true) crashes and is restarted until ${n} starts or ${boxMs / 1000} s. RSS sampled every 500 ms; growth = median RSS over the last tenth of the restarts / median over restarts ${warm}–${2 * warm} (the first tenth is warm-up) − 1. Systems that restart slower than the time box allows are compared over the restarts they reached. Limit = a bare Node loop respawning the same child on 'exit'.`,
   );
   const prog: Prog = { name: 'crasher', argv: ['/bin/sh', '-c', crashScript('@DIR@')], autostart: true, autorestart: true, startsecs: 0 };
   for (const c of contenders(h)) {
