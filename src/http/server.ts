@@ -141,6 +141,10 @@ export class HttpServers {
         // 15 s header timeout anything up to 45 s).
         connectionsCheckingInterval: Math.min(1000, headersTimeout),
       });
+      // A client that half-closes after its request (printf | nc, the test helper) still
+      // gets the answer of a route that awaits (the web UI's first request loads its code):
+      // Node's default aborts the request and ends the socket at the client's FIN.
+      (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
       server.on('connection', (socket: Socket) => this.connections.adopt(socket));
       server.on('request', this.handler(config));
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.connections.clientError(err, socket));

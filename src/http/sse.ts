@@ -14,7 +14,7 @@ export class SseStream {
   private readonly cleanups: (() => void)[] = [];
 
   constructor(
-    req: IncomingMessage,
+    _req: IncomingMessage,
     private readonly res: ServerResponse,
   ) {
     res.writeHead(200, {
@@ -27,8 +27,10 @@ export class SseStream {
     res.write('retry: 1000\n\n');
     this.ping = setInterval(() => this.comment('ping'), PING_MS);
     this.ping.unref();
+    // The response's 'close' is the client going away. Not the request's: an IncomingMessage
+    // closes as soon as the (empty) request has been read, which a stream created a tick
+    // later took for a disconnect and ended at once.
     const onClose = (): void => this.close();
-    req.on('close', onClose);
     res.on('close', onClose);
     res.on('error', onClose);
   }
