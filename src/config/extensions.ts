@@ -36,6 +36,7 @@ export const EXTENSION_KEYS = [
   'schedule_jitter',
   'schedule_catchup',
   'cron_restart',
+  'essential',
 ] as const;
 
 type Condition = ProcessExtensions['dependsOn'][number]['condition'];
@@ -180,6 +181,7 @@ export function parseExtensions(sec: Section, names: Expansions): ProcessExtensi
     stderrLinePrefix: unquote(sec.str('stderr_line_prefix', '', names)),
     environmentFiles: envFiles,
     ...scheduleKeys(sec, c),
+    essential: essential(sec, c),
   };
 }
 
@@ -199,6 +201,18 @@ function scheduleKeys(sec: Section, c: Conv): Pick<ProcessExtensions, 'schedule'
     scheduleCatchup: c('schedule_catchup', 'false', boolean),
     cronRestart: c('cron_restart', '', cron('cron_restart')),
   };
+}
+
+/**
+ * A listener serves the other programs (it is restarted whatever its exit), so its exit
+ * is never the container's outcome; `essential` there is a mistake worth stopping for.
+ */
+function essential(sec: Section, c: Conv): boolean {
+  const value = c('essential', 'false', boolean);
+  if (value && sec.name.startsWith('eventlistener:')) {
+    throw sec.invalid('essential', sec.str('essential', '', RAW), 'an event listener cannot be essential (only [program:x] and [fcgi-program:x] can)');
+  }
+  return value;
 }
 
 function dependsError(
