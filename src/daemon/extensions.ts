@@ -13,7 +13,7 @@ import { webRoute } from '../web/pages.js';
 import { pageSource } from '../web/source.js';
 import { fleetRoutes } from '../web/fleet.js';
 import { stateFileExtension } from './statefile.js';
-import { exitPolicyExtension } from './container.js';
+import { exitPolicyExtension, systemdNotifyExtension } from './container.js';
 
 export function installExtensions(daemon: Daemon): void {
   daemon.use(webExtension());
@@ -22,6 +22,8 @@ export function installExtensions(daemon: Daemon): void {
   daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
   daemon.use(groupTypesExtension(daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
   daemon.use(exitPolicyExtension()); // essential, exit_when
+  // sd_notify under systemd Type=notify; the variable forces the no-koffi path (tests).
+  daemon.use(systemdNotifyExtension({ forceFallback: process.env.SUPERVISOR_TS_NOTIFY === 'systemd-notify' }));
 }
 
 /** The group class is picked by the kind of section the config came from. */
