@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, SYSTEM_PYTHON, startDaemon, waitFor } from '../helpers/daemon.js';
+import { REPO, SYSTEM_PYTHON, startDaemon, waitFor, type TestDaemon } from '../helpers/daemon.js';
 import { notifyAddress } from '../../src/daemon/sdnotify.js';
 import { statusText } from '../../src/daemon/container.js';
 
@@ -62,15 +62,17 @@ const PROGRAMS =
 test('NOTIFY_SOCKET path: READY=1 once autostart is issued, STATUS= counts, STOPPING=1 at shutdown, all from the daemon\'s pid; programs do not inherit it', { timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'svts-notify-'));
   const receiver = await Receiver.start(join(dir, 'notify.sock'));
-  const d = await startDaemon({ programs: PROGRAMS, env: { NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: '' } });
+  let d: TestDaemon | undefined;
   try {
+    d = await startDaemon({ programs: PROGRAMS, env: { NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: '' } });
     const [ready] = await receiver.waitFor('READY=1');
     // Both programs were spawned (autostart issued) before READY=1.
     assert.match(ready!.message, /^READY=1\nSTATUS=2 processes: (1 RUNNING, 1 STARTING|2 STARTING)$/);
     assert.equal(ready!.pid, d.proc!.pid);
     await receiver.waitFor('STATUS=2 processes: 2 RUNNING');
-    await waitFor('env.out', () => readFileSync(join(d.dir, 'env.out'), 'utf8').includes('\n'));
-    assert.equal(readFileSync(join(d.dir, 'env.out'), 'utf8'), 'notify=unset watchdog=unset\n');
+    const envOut = join(d.dir, 'env.out');
+    await waitFor('env.out', () => readFileSync(envOut, 'utf8').includes('\n'));
+    assert.equal(readFileSync(envOut, 'utf8'), 'notify=unset watchdog=unset\n');
     assert.equal(receiver.messages('WATCHDOG=1').length, 0, 'no WATCHDOG_USEC: no pings');
 
     d.proc!.kill('SIGTERM');
@@ -78,11 +80,12 @@ test('NOTIFY_SOCKET path: READY=1 once autostart is issued, STATUS= counts, STOP
     // Sent when the shutdown begins, before the programs are stopped.
     assert.equal(stopping!.message, 'STOPPING=1\nSTATUS=shutting down; 2 processes: 2 RUNNING');
     assert.equal(await d.stop({ keep: true }), 0);
-    assert.ok(receiver.got.every((g) => g.pid === d.proc!.pid), JSON.stringify(receiver.got));
+    const pid = d.proc!.pid;
+    assert.ok(receiver.got.every((g) => g.pid === pid), JSON.stringify(receiver.got));
     assert.equal(receiver.messages('READY=1').length, 1);
   } finally {
     receiver.stop();
-    await d.stop();
+    await d?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -90,8 +93,9 @@ test('NOTIFY_SOCKET path: READY=1 once autostart is issued, STATUS= counts, STOP
 test('NOTIFY_SOCKET @abstract: SIGHUP restart is RELOADING=1 then READY=1 again; WATCHDOG=1 every half of WATCHDOG_USEC', { timeout: 90_000 }, async () => {
   const name = `@svts-notify-${process.pid}-${Date.now()}`;
   const receiver = await Receiver.start(name);
-  const d = await startDaemon({ programs: '[program:web]\ncommand=sleep 1000\nstartsecs=0\n', env: { NOTIFY_SOCKET: name, WATCHDOG_USEC: '200000' } });
+  let d: TestDaemon | undefined;
   try {
+    d = await startDaemon({ programs: '[program:web]\ncommand=sleep 1000\nstartsecs=0\n', env: { NOTIFY_SOCKET: name, WATCHDOG_USEC: '200000' } });
     await receiver.waitFor('READY=1');
     const pings = await receiver.waitFor('WATCHDOG=1', 5);
     const spread = pings[4]!.at - pings[0]!.at;
@@ -101,27 +105,31 @@ test('NOTIFY_SOCKET @abstract: SIGHUP restart is RELOADING=1 then READY=1 again;
     assert.match(reloading!.message, /^RELOADING=1\nSTATUS=restarting; 1 process: 1 RUNNING$/);
     const readies = await receiver.waitFor('READY=1', 2);
     assert.ok(readies[1]!.at >= reloading!.at);
-    assert.ok(receiver.got.every((g) => g.pid === d.proc!.pid));
+    const pid = d.proc!.pid;
+    assert.ok(receiver.got.every((g) => g.pid === pid));
   } finally {
     receiver.stop();
-    await d.stop();
+    await d?.stop();
   }
 });
 
 test('WATCHDOG_PID naming another process: no pings; a NOTIFY_SOCKET that is no unix address is logged and ignored', { timeout: 60_000 }, async () => {
   const name = `@svts-notify-wd-${process.pid}-${Date.now()}`;
   const receiver = await Receiver.start(name);
-  const other = await startDaemon({ env: { NOTIFY_SOCKET: name, WATCHDOG_USEC: '100000', WATCHDOG_PID: '1' } });
-  const bad = await startDaemon({ env: { NOTIFY_SOCKET: 'vsock:2:1234' } });
+  let other: TestDaemon | undefined;
+  let bad: TestDaemon | undefined;
   try {
+    other = await startDaemon({ env: { NOTIFY_SOCKET: name, WATCHDOG_USEC: '100000', WATCHDOG_PID: '1' } });
+    bad = await startDaemon({ env: { NOTIFY_SOCKET: 'vsock:2:1234' } });
+    const b = bad;
     await receiver.waitFor('READY=1');
     await new Promise((r) => setTimeout(r, 600));
     assert.equal(receiver.messages('WATCHDOG=1').length, 0);
-    await waitFor('warning', () => bad.mainLog().includes('WARN NOTIFY_SOCKET=vsock:2:1234 is not a unix socket path or @abstract name; not notifying systemd'));
+    await waitFor('warning', () => b.mainLog().includes('WARN NOTIFY_SOCKET=vsock:2:1234 is not a unix socket path or @abstract name; not notifying systemd'));
   } finally {
     receiver.stop();
-    await other.stop();
-    await bad.stop();
+    await other?.stop();
+    await bad?.stop();
   }
 });
 
@@ -130,8 +138,9 @@ const hasSystemdNotify = spawnSync('systemd-notify', ['--version'], { stdio: 'ig
 test('without koffi (forced): systemd-notify delivers the same messages in order, with the daemon\'s pid when root', { skip: hasSystemdNotify ? false : 'systemd-notify not installed', timeout: 90_000 }, async () => {
   const name = `@svts-notify-fb-${process.pid}-${Date.now()}`;
   const receiver = await Receiver.start(name);
-  const d = await startDaemon({ programs: '[program:web]\ncommand=sleep 1000\nstartsecs=0\n', env: { NOTIFY_SOCKET: name, SUPERVISOR_TS_NOTIFY: 'systemd-notify' } });
+  let d: TestDaemon | undefined;
   try {
+    d = await startDaemon({ programs: '[program:web]\ncommand=sleep 1000\nstartsecs=0\n', env: { NOTIFY_SOCKET: name, SUPERVISOR_TS_NOTIFY: 'systemd-notify' } });
     const [ready] = await receiver.waitFor('READY=1');
     if (process.getuid?.() === 0) assert.equal(ready!.pid, d.proc!.pid);
     d.proc!.kill('SIGTERM');
@@ -140,7 +149,7 @@ test('without koffi (forced): systemd-notify delivers the same messages in order
     assert.deepEqual(order, ['READY=1', 'STOPPING=1']);
   } finally {
     receiver.stop();
-    await d.stop();
+    await d?.stop();
   }
 });
 

@@ -69,17 +69,18 @@ test('an essential program that goes FATAL: supervisord exits with its last exit
   const fatal = await startDaemon({
     programs: OTHERS + '[program:main]\ncommand=sh -c "sleep 0.5; exit 4"\nessential=true\nstartsecs=2\nstartretries=1\n',
   });
-  const missing = await startDaemon({
-    programs: OTHERS + '[program:main]\ncommand=/nonexistent/program\nessential=true\nstartsecs=1\nstartretries=1\n',
-  });
+  let missing: TestDaemon | undefined;
   try {
+    missing = await startDaemon({
+      programs: OTHERS + '[program:main]\ncommand=/nonexistent/program\nessential=true\nstartsecs=1\nstartretries=1\n',
+    });
     assert.equal(await exitOf(fatal), 4);
     assertInOrder(fatal.mainLog(), [/gave up: main entered FATAL state/, /essential program 'main' entered FATAL state \(Exited too quickly/, /stopped: second/, /stopped: first/]);
     assert.equal(await exitOf(missing), 1);
     assert.match(missing.mainLog(), /essential program 'main' entered FATAL state \(can't find command '\/nonexistent\/program'\): stopping all programs, then exiting with status 1/);
   } finally {
     await fatal.stop();
-    await missing.stop();
+    await missing?.stop();
   }
 });
 
@@ -87,19 +88,21 @@ test('an essential program that autorestarts keeps the daemon up; an expected ex
   const restarting = await startDaemon({
     programs: '[program:main]\ncommand=sh -c "sleep 0.3; exit 5"\nessential=true\nautorestart=true\nstartsecs=0\n',
   });
-  const done = await startDaemon({
-    programs: OTHERS + '[program:main]\ncommand=sh -c "sleep 1; exit 0"\nessential=true\nstartsecs=0\n',
-  });
+  let done: TestDaemon | undefined;
   try {
+    done = await startDaemon({
+      programs: OTHERS + '[program:main]\ncommand=sh -c "sleep 1; exit 0"\nessential=true\nstartsecs=0\n',
+    });
     assert.equal(await exitOf(done), 0);
     assert.match(done.mainLog(), /INFO essential program 'main' exited \(exit status 0\) and will not be restarted: stopping all programs, then exiting with status 0/);
     await waitFor('main restarted twice', () => (restarting.mainLog().match(/spawned: 'main'/g) ?? []).length >= 3, 15_000);
     assert.equal(restarting.proc!.exitCode, null);
     assert.equal(((await restarting.call('supervisor.getState')) as { statename: string }).statename, 'RUNNING');
     assert.doesNotMatch(restarting.mainLog(), /essential program/);
+    assert.equal(await restarting.stop({ keep: true }), 0);
   } finally {
-    assert.equal(await restarting.stop(), 0);
-    await done.stop();
+    await restarting.stop();
+    await done?.stop();
   }
 });
 
@@ -110,8 +113,9 @@ test('without the new keys nothing changes: a program done for good leaves super
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(d.proc!.exitCode, null);
     assert.equal(((await d.call('supervisor.getState')) as { statename: string }).statename, 'RUNNING');
+    assert.equal(await d.stop({ keep: true }), 0);
   } finally {
-    assert.equal(await d.stop(), 0);
+    await d.stop();
   }
 });
 
