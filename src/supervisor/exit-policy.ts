@@ -41,6 +41,8 @@ function restartsAfter(p: Subprocess, expected: boolean): boolean {
 
 /** Nothing will start this process again unless someone asks for it. */
 function finished(p: Subprocess): boolean {
+  const schedule = p.config.ext.schedule;
+  if (schedule && !schedule.reboot) return false; // its next tick starts it again
   switch (p.state) {
     case 'STOPPED':
       return true;

@@ -53,3 +53,12 @@ test('supervisord with an essential event listener exits 2 naming the key, and s
   );
   for (const f of ['started', 'supervisor.sock', 'supervisord.pid', 'supervisord.log']) assert.equal(existsSync(path.join(dir, f)), false, f);
 });
+
+test('essential with a recurring schedule is a config error (its next tick runs it again); with @reboot it is allowed', () => {
+  assert.equal(
+    loadError('[supervisord]\n[program:backup]\ncommand=c\nschedule=0 4 * * *\nessential=true\n'),
+    "Invalid value 'true' for 'essential' in section [program:backup] (file: DIR/supervisord.conf, line 5): " +
+      'a program with a recurring schedule (0 4 * * *) runs again at its next tick, so it cannot be essential',
+  );
+  assert.equal(proc(load('[supervisord]\n[program:job]\ncommand=c\nschedule=@reboot\nessential=true\n'), 'job').ext.essential, true);
+});

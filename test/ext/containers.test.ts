@@ -147,3 +147,25 @@ test('exit_when = all_exited: ends once nothing is running, starting or about to
     await d.stop();
   }
 });
+
+test('exit_when = all_exited: a program on a recurring schedule holds the daemon (its next tick runs it); an @reboot one does not', async () => {
+  const held = await startDaemon({
+    supervisord: 'exit_when = all_exited',
+    programs: '[program:once]\ncommand=sh -c "sleep 1; exit 0"\nautorestart=false\nstartsecs=0\n\n[program:cron]\ncommand=true\nschedule=0 4 * * *\n',
+  });
+  let reboot: TestDaemon | undefined;
+  try {
+    reboot = await startDaemon({
+      supervisord: 'exit_when = all_exited',
+      programs: '[program:job]\ncommand=sh -c "sleep 1; exit 5"\nschedule=@reboot\n',
+    });
+    assert.equal(await exitOf(reboot), 5);
+    await held.waitState('once', 'EXITED');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(held.proc!.exitCode, null, held.mainLog());
+    assert.equal(await held.stop({ keep: true }), 0);
+  } finally {
+    await held.stop();
+    await reboot?.stop();
+  }
+});
