@@ -8,9 +8,10 @@ import { processCommands } from '../ctl/process-commands.js';
 import { complete, runShell } from '../ctl/shell.js';
 import { fleetCompletionInfos, fleetDispatch } from '../ctl/fleet.js';
 import { tailCommands } from '../ctl/tail-commands.js';
+import { waitCommands } from '../ctl/wait-command.js';
 
 export function allCommands(): Map<string, Command> {
-  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands }));
+  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands }));
 }
 
 async function main(): Promise<number> {

@@ -64,8 +64,15 @@ After=network.target
 
 [Service]
 # -n keeps supervisord in the foreground, so systemd tracks the daemon itself (no fork,
-# no pidfile guessing); -c pins the config this unit was generated for.
-Type=simple
+# no pidfile guessing); -c pins the config this unit was generated for. notify:
+# supervisord sends READY=1 once its sockets listen and autostart has been issued, so
+# units ordered After= this one start when supervisorctl already works; STATUS= shows
+# the process counts in systemctl status.
+Type=notify
+# Only supervisord's own pid may notify (the default, stated): its programs cannot mark
+# the unit ready or stopping, nor move MAINPID. supervisord removes NOTIFY_SOCKET from
+# their environment.
+NotifyAccess=main
 # Absolute node binary and entry point: systemd does not search PATH the way a login
 # shell does, and node may live outside /usr/bin (nvm, /opt). The V8 flags are the ones
 # bin/supervisord runs with (a smaller heap for a daemon that mostly waits).
@@ -83,10 +90,13 @@ KillSignal=SIGTERM
 # Worst-case graceful stop of this config: ${worst} s (sum over groups of their largest
 # stopwaitsecs) + ${STOP_MARGIN_SECS} s margin, at least systemd's default of ${MIN_STOP_SECS} s.
 TimeoutStopSec=${stopSecs}
-# A crash (or a non-zero exit) brings supervisord, and so every program, back; a clean
-# shutdown (supervisorctl shutdown, systemctl stop) exits 0 and stays down.
+# A crash (or a non-zero exit, e.g. an essential program's failure status) brings
+# supervisord, and so every program, back; a clean shutdown (supervisorctl shutdown,
+# systemctl stop) exits 0 and stays down.
 Restart=on-failure
 RestartSec=5
+# For systemd to restart a hung supervisord, add WatchdogSec=30: supervisord then sends
+# WATCHDOG=1 every 15 s from its event loop.
 # supervisord starts as root and drops privileges itself (user= in [supervisord] and in
 # each [program:x]), so no User= here.
 

@@ -36,6 +36,7 @@ export const EXTENSION_KEYS = [
   'schedule_jitter',
   'schedule_catchup',
   'cron_restart',
+  'essential',
 ] as const;
 
 type Condition = ProcessExtensions['dependsOn'][number]['condition'];
@@ -155,7 +156,7 @@ function fileProblemText(file: string, code: string): string {
 export function parseExtensions(sec: Section, names: Expansions): ProcessExtensions {
   const c = <T>(key: string, def: string, fn: (v: string) => T): T => sec.conv(key, def, fn, names);
   const envFiles = environmentFiles(sec, names);
-  return {
+  const ext: ProcessExtensions = {
     dependsOn: c('depends_on', '', dependsOn),
     dependsTimeout: c('depends_timeout', '60', atLeast(0)),
     healthcheck: c('healthcheck', '', (v) => (v.trim() === '' ? null : parseProbe(v))),
@@ -180,7 +181,10 @@ export function parseExtensions(sec: Section, names: Expansions): ProcessExtensi
     stderrLinePrefix: unquote(sec.str('stderr_line_prefix', '', names)),
     environmentFiles: envFiles,
     ...scheduleKeys(sec, c),
+    essential: false,
   };
+  ext.essential = essential(sec, c, ext.schedule);
+  return ext;
 }
 
 type Conv = <T>(key: string, def: string, fn: (v: string) => T) => T;
@@ -199,6 +203,20 @@ function scheduleKeys(sec: Section, c: Conv): Pick<ProcessExtensions, 'schedule'
     scheduleCatchup: c('schedule_catchup', 'false', boolean),
     cronRestart: c('cron_restart', '', cron('cron_restart')),
   };
+}
+
+/**
+ * `essential` means "this program's end is the daemon's end". A listener is restarted
+ * whatever its exit and a program on a recurring schedule runs again at its next tick, so
+ * neither ever ends for good: the key there is a mistake worth stopping for.
+ */
+function essential(sec: Section, c: Conv, schedule: CronSchedule | null): boolean {
+  const value = c('essential', 'false', boolean);
+  if (!value) return value;
+  const bad = (why: string): ConfigError => sec.invalid('essential', sec.str('essential', '', RAW), why);
+  if (sec.name.startsWith('eventlistener:')) throw bad('an event listener cannot be essential (only [program:x] and [fcgi-program:x] can)');
+  if (schedule && !schedule.reboot) throw bad(`a program with a recurring schedule (${schedule.source}) runs again at its next tick, so it cannot be essential`);
+  return value;
 }
 
 function dependsError(

@@ -23,6 +23,7 @@ const SUPERVISORD_KEYS = new Set([
   'strip_ansi',
   'environment',
   'identifier',
+  'exit_when', // extension (docs/extensions.md)
 ]);
 
 const EVENTLISTENER_KEYS = new Set([...PROGRAM_KEYS, 'buffer_size', 'events', 'result_handler']);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import {
   boolean,
   byteSize,
+  DatatypeError,
   dictOfKeyValuePairs,
   existingDirectory,
   existingDirpath,
@@ -99,6 +100,7 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
   const childlogdir = sec.conv('childlogdir', sys.tempdir, (v) => existingDirectory(v, sys), names);
   const nocleanup = sec.conv('nocleanup', 'false', boolean, names);
   const stripAnsi = sec.conv('strip_ansi', 'false', boolean, names);
+  const exitWhen = sec.conv('exit_when', 'never', exitWhenValue, names);
   // Expanded twice like Supervisor: once when read, once with host_node_name.
   const envOnce = sec.str('environment', '', names);
   const envTwice = sec.expandValue(
@@ -132,7 +134,14 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
     stripAnsi,
     environment,
     identifier,
+    exitWhen,
   };
+}
+
+function exitWhenValue(v: string): SupervisordConfig['exitWhen'] {
+  const s = v.trim().toLowerCase();
+  if (s === 'never' || s === 'all_exited') return s;
+  throw new DatatypeError('must be never or all_exited');
 }
 
 function warnUnknown(ctx: LoadContext): void {

@@ -47,6 +47,7 @@ minprocs=200                 ; refuse to start with fewer free process slots
 ;childlogdir=/tmp            ; where AUTO child logs go (default: system temp dir)
 ;environment=KEY="value"     ; added to every child's environment
 ;strip_ansi=false            ; remove ANSI escape sequences from child logs
+;exit_when=never             ; all_exited: exit once no program is left running (batch jobs)
 
 ; Needed for supervisorctl and the web interface to work. Other interfaces can
 ; be added as further [rpcinterface:x] sections.
@@ -126,6 +127,8 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;schedule_jitter=0             ; start each run up to this many seconds after its tick
 ;schedule_catchup=false        ; run once at start when a tick passed while supervisord was down
 ;cron_restart=0 4 * * *        ; cron times to restart this program at if it is RUNNING (default: none)
+;essential=false               ; true: when this program is done for good (FATAL, or exited and not
+;                              ; restarted), stop everything and exit with its status (containers)
 
 ; An event listener pool: processes that receive events on stdin. It takes the
 ; program keys above plus the ones marked here.

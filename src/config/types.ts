@@ -102,6 +102,8 @@ export interface ProcessExtensions {
   scheduleCatchup: boolean;
   /** Restart a RUNNING program at each tick. */
   cronRestart: CronSchedule | null;
+  /** The daemon stops everything and exits with this program's status once it is done for good. */
+  essential: boolean;
 }
 
 export type SocketConfig =
@@ -174,6 +176,8 @@ export interface SupervisordConfig {
   stripAnsi: boolean;
   environment: Record<string, string>;
   identifier: string;
+  /** Extension: `all_exited` ends the daemon once no program is left running or starting. */
+  exitWhen: 'never' | 'all_exited';
 }
 
 export interface CtlConfig {

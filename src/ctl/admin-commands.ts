@@ -5,7 +5,7 @@ import { Faults, Fault } from '../errors/faults.js';
 import { XmlRpcTransportError } from '../rpc/client.js';
 import { LSB, type Command, type Controller } from './controller.js';
 import type { ProcessInfo, ProcessResult } from '../control/types.js';
-import { helpListing, helpTexts } from './help.js';
+import { extensionHelpTexts, helpListing, helpTexts } from './help.js';
 import { namespecOf } from '../events/names.js';
 import { PyEOFError } from './pyerrors.js';
 
@@ -256,7 +256,9 @@ const helpCommand: Command = {
   async run(ctl, arg) {
     if (arg.trim() === 'help') return help(ctl, 'help');
     if (!arg) return ctl.io.write(helpListing());
-    if (helpTexts[arg] && arg !== 'help') return help(ctl, arg);
+    // Own keys only: `help constructor` is no topic (Supervisor: *** No help on constructor).
+    if (Object.hasOwn(helpTexts, arg) && arg !== 'help') return help(ctl, arg);
+    if (Object.hasOwn(extensionHelpTexts, arg)) return void extensionHelpTexts[arg]!.forEach((line) => ctl.output(line));
     ctl.output(`*** No help on ${arg}`);
   },
 };

@@ -15,7 +15,7 @@ import { inStates, STOPPED_STATES } from '../events/states.js';
 import { Controller, LSB, LSBStatus, type ControllerIO } from './controller.js';
 import type { ProcessInfo } from '../control/types.js';
 import { formatStatusLines } from './process-commands.js';
-import { splitNamespec } from '../events/names.js';
+import { fullName, readinessOf, selectInfos } from './readiness.js';
 
 /** Run on the local controller even with -H set. */
 const LOCAL = new Set(['', 'help', 'quit', 'exit', 'EOF', 'host', 'open']);
@@ -244,20 +244,6 @@ async function fleetCommand(ctl: Controller, targets: FleetHost[], line: string)
 }
 
 
-/** Processes of one host that `names` select, plus the error lines for names that match nothing. */
-function selectInfos(all: ProcessInfo[], names: string[]): { matching: ProcessInfo[]; errors: string[] } {
-  if (names.length === 0 || names.includes('all')) return { matching: all, errors: [] };
-  const matching: ProcessInfo[] = [];
-  const errors: string[] = [];
-  for (const name of names) {
-    const [group, proc] = splitNamespec(name);
-    const found = all.filter((i) => i.group === group && (proc === null || i.name === proc));
-    matching.push(...found);
-    if (found.length === 0) errors.push(proc === null ? `${group}: ERROR (no such group)` : `${name}: ERROR (no such process)`);
-  }
-  return { matching, errors };
-}
-
 /**
  * `status` on the fleet: one table with a host column, aligned across hosts. Exit 3 when
  * something is stopped, 4 when a name matches nothing or a host cannot be asked (as
@@ -344,6 +330,9 @@ interface WaitOutcome {
   summary: string;
 }
 
+/** Nothing runs (STOPPED_STATES) right after a restart: that host failed. */
+const failedAfterRestart = (i: ProcessInfo): string | null => (inStates(STOPPED_STATES, i.statename) ? i.statename : null);
+
 async function waitHealthy(host: FleetHost, names: string[], waitMs: number, timeoutMs: number): Promise<WaitOutcome> {
   const deadline = Date.now() + waitMs;
   let last = '';
@@ -354,16 +343,13 @@ async function waitHealthy(host: FleetHost, names: string[], waitMs: number, tim
     if (matching.length === 0) return { failure: null, problem: `${names.join(' ')}: no such process`, summary: '' };
     const pending: string[] = [];
     for (const i of matching) {
-      const full = i.group === i.name ? i.name : `${i.group}:${i.name}`;
-      const health = (i as unknown as { health?: string }).health;
-      // Nothing runs (STOPPED_STATES) after a restart: that host failed.
-      if (inStates(STOPPED_STATES, i.statename)) return { failure: null, problem: `${full}: ${i.statename}`, summary: '' };
-      if (i.statename !== 'RUNNING') pending.push(`${full}: ${i.statename}`);
-      else if (health !== undefined && health !== 'healthy') pending.push(`${full}: RUNNING, ${health}`);
+      const ready = readinessOf(i, failedAfterRestart);
+      if (ready.kind === 'failed') return { failure: null, problem: `${fullName(i)}: ${ready.why}`, summary: '' };
+      if (ready.kind === 'pending') pending.push(`${fullName(i)}: ${ready.why}`);
     }
     if (pending.length === 0) {
-      const healthy = matching.some((i) => (i as unknown as { health?: string }).health !== undefined);
-      return { failure: null, problem: null, summary: `ready (${matching.map((i) => (i.group === i.name ? i.name : `${i.group}:${i.name}`)).join(', ')} RUNNING${healthy ? ', healthy' : ''})` };
+      const healthy = matching.some((i) => i.health !== undefined);
+      return { failure: null, problem: null, summary: `ready (${matching.map(fullName).join(', ')} RUNNING${healthy ? ', healthy' : ''})` };
     }
     last = pending.join('; ');
     if (Date.now() > deadline) return { failure: null, problem: `not ready after ${waitMs / 1000} s: ${last}`, summary: '' };

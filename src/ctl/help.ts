@@ -52,6 +52,21 @@ export const helpTexts: Record<string, string[]> = {
   help: ['help\t\tPrint a list of available actions', 'help <action>\tPrint help for <action>'],
 };
 
+/**
+ * Our own actions (not in Supervisor 4.2): `help <action>` explains them, but the `help`
+ * listing stays Supervisor's, byte for byte, as scripts and the compatibility tests see it.
+ */
+export const extensionHelpTexts: Record<string, string[]> = {
+  wait: [
+    'wait <name>\t\tWait until a process is RUNNING (and healthy, with a healthcheck)',
+    'wait <gname>:*\t\tWait until every process in a group is',
+    'wait <name> <name>\tWait for multiple processes or groups',
+    'wait all\t\tWait for all processes',
+    'wait --timeout N ...\tGive up after N seconds (default 60; 0 waits forever)',
+    'Exit status: 0 ready, 7 one went FATAL or exited unexpectedly, 1 timeout or no such process, 2 bad arguments.',
+  ],
+};
+
 /** cmd.Cmd.columnize: the fewest rows whose columns fit in displayWidth. */
 export function columnize(items: readonly string[], displayWidth = 79): string {
   if (items.length === 0) return '<empty>\n';

@@ -51,7 +51,7 @@ async function follow(ctl: Controller, path: string, stopped: Promise<void>): Pr
 }
 
 /** Runs `body` with Ctrl-C routed to the returned stop promise instead of quitting. */
-async function untilInterrupted(ctl: Controller, body: (stopped: Promise<void>) => Promise<void>): Promise<boolean> {
+export async function untilInterrupted(ctl: Controller, body: (stopped: Promise<void>) => Promise<void>): Promise<boolean> {
   let interrupted = false;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));

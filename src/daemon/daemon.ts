@@ -69,6 +69,8 @@ export class Daemon {
   supervisor: Supervisor | null = null;
   bus = new EventBus();
   private pendingAction: 'shutdown' | 'restart' | null = null;
+  /** What run() returns after a shutdown: 0 unless a program's outcome decides (essential, exit_when). */
+  private exitStatus = 0;
   private wake: (() => void) | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
   private extensions: DaemonExtension[] = [];
@@ -158,10 +160,14 @@ export class Daemon {
     };
   }
 
-  /** Shutdown and restart happen after the RPC reply is sent, as in Supervisor. */
-  request(action: 'shutdown' | 'restart'): void {
+  /**
+   * Shutdown and restart happen after the RPC reply is sent, as in Supervisor.
+   * `exitStatus` is the daemon's exit status after a shutdown; the first shutdown asked for wins.
+   */
+  request(action: 'shutdown' | 'restart', exitStatus = 0): void {
     if (this.pendingAction === 'shutdown') return;
     this.pendingAction = action;
+    if (action === 'shutdown') this.exitStatus = exitStatus;
     this.wake?.();
   }
 
@@ -276,7 +282,7 @@ export class Daemon {
       this.removePidfile();
       if (action === 'shutdown' || this.pendingAction === 'shutdown') {
         await this.logger.close();
-        return 0;
+        return this.exitStatus;
       }
       this.pendingAction = null;
       try {

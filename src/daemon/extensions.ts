@@ -9,6 +9,7 @@ import { attachMonitors } from '../supervisor/monitors.js';
 import { attachScheduler } from '../supervisor/scheduler.js';
 import type { Route } from '../http/server.js';
 import { stateFileExtension } from './statefile.js';
+import { exitPolicyExtension, systemdNotifyExtension } from './container.js';
 
 export function installExtensions(daemon: Daemon): void {
   daemon.use(webExtension());
@@ -16,6 +17,9 @@ export function installExtensions(daemon: Daemon): void {
   daemon.use({ attach: ({ supervisor, bus, logger }) => attachScheduler(supervisor, bus, logger) }); // schedule, cron_restart
   daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
   daemon.use(groupTypesExtension(daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
+  daemon.use(exitPolicyExtension()); // essential, exit_when
+  // sd_notify under systemd Type=notify; the variable forces the no-koffi path (tests).
+  daemon.use(systemdNotifyExtension({ forceFallback: process.env.SUPERVISOR_TS_NOTIFY === 'systemd-notify' }));
 }
 
 /** The group class is picked by the kind of section the config came from. */

@@ -23,6 +23,14 @@ function environ(pid: number): Map<string, string> | null {
   }
 }
 
+function liveSupervisord(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('supervisord');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The child an unresolved fork left behind, if it is alive. `since` is the dead daemon's
  * start (used when the fork's time is unknown), `until` the new daemon's start, `known`
@@ -45,6 +53,9 @@ export function findOrphan(u: UnresolvedSpawn, since: number | null, until: numb
     const st = readStatSync(pid);
     if (!st || st.session !== pid || st.state === 'Z' || st.state === 'X') continue;
     if (st.starttime < from || (until !== null && st.starttime > until)) continue;
+    // An orphan of the dead daemon was reparented (to init, a subreaper, or us as PID 1):
+    // a child whose parent is a live supervisord belongs to that other daemon (same names).
+    if (st.ppid !== 1 && st.ppid !== process.pid && liveSupervisord(st.ppid)) continue;
     if (best && (st.starttime > best.starttime || (st.starttime === best.starttime && pid > best.pid))) continue;
     const env = environ(pid);
     if (env?.get('SUPERVISOR_ENABLED') !== '1' || env.get('SUPERVISOR_PROCESS_NAME') !== u.name || env.get('SUPERVISOR_GROUP_NAME') !== u.group) continue;

@@ -54,6 +54,11 @@ export class Subprocess {
   stdoutHandler: StdoutHandler | null = null;
   /** Extra preparation before each spawn (fcgi socket, env files); may throw a message. */
   beforeSpawn: (() => Partial<SpawnOptions> | void) | null = null;
+  /**
+   * How the last child of this start attempt ended (null: none ended since the last start
+   * or spawn); `essential` and `exit_when` turn it into the daemon's own exit status.
+   */
+  lastExit: { code: number | null; signal: number | null } | null = null;
   /** Observers of every state change of this process (after the bus has heard it). */
   private stateObservers: Set<(from: ProcessStateName, to: ProcessStateName) => void> | null = null;
 
@@ -91,6 +96,7 @@ export class Subprocess {
   }
 
   start(): void {
+    this.lastExit = null;
     this.dispatch({ kind: 'start' });
   }
   stop(): void {
@@ -101,6 +107,7 @@ export class Subprocess {
   }
   /** depends_on: enter STARTING (pid 0) and wait for the coordinator's verdict. */
   waitForDependencies(description: string, timeoutSecs: number): void {
+    this.lastExit = null;
     this.dispatch({ kind: 'waitForDependencies', description, timeoutSecs });
   }
   dependenciesReady(): void {
@@ -245,6 +252,7 @@ export class Subprocess {
   }
 
   private spawnChild(): void {
+    this.lastExit = null;
     let env: Record<string, string>;
     let extra: Partial<SpawnOptions> = {};
     try {
@@ -263,6 +271,7 @@ export class Subprocess {
         },
         exited: (child, code, signal) => {
           if (this.child === child) this.child = null;
+          this.lastExit = { code, signal };
           this.dispatch({ kind: 'exited', code, signal });
         },
       },

@@ -50,7 +50,7 @@ function directives(unit: string): Map<string, string> {
   return m;
 }
 
-test('--print-systemd-unit: absolute ExecStart with -n -c CONF, reload by SIGHUP, KillMode=mixed, TimeoutStopSec from stopwaitsecs', () => {
+test('--print-systemd-unit: Type=notify, absolute ExecStart with -n -c CONF, reload by SIGHUP, KillMode=mixed, TimeoutStopSec from stopwaitsecs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'svts-unit-'));
   try {
     conf(dir, PROGRAMS);
@@ -65,12 +65,13 @@ test('--print-systemd-unit: absolute ExecStart with -n -c CONF, reload by SIGHUP
     assert.equal(d.get('ExecReload'), '/bin/kill -HUP $MAINPID');
     assert.equal(d.get('Restart'), 'on-failure');
     assert.equal(d.get('KillMode'), 'mixed');
-    assert.equal(d.get('Type'), 'simple');
+    assert.equal(d.get('Type'), 'notify'); // READY=1 from the daemon itself (test/daemon/sdnotify.test.ts)
+    assert.equal(d.get('NotifyAccess'), 'main');
     // a:100 (group a), b:50 (group g), c:70 (group h) → 220 + 30 margin.
     assert.equal(d.get('TimeoutStopSec'), '250');
     assert.match(unit, /^\[Install\]\nWantedBy=multi-user.target$/m);
     // Every directive has a comment right above it (or is in [Unit]/[Install], self-explanatory).
-    for (const key of ['ExecStart', 'ExecReload', 'KillMode', 'TimeoutStopSec', 'Restart', 'Type']) {
+    for (const key of ['ExecStart', 'ExecReload', 'KillMode', 'TimeoutStopSec', 'Restart', 'Type', 'NotifyAccess']) {
       assert.match(unit, new RegExp(`#[^\\n]*\\n${key}=`), `${key} has no comment`);
     }
   } finally {

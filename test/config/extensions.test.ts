@@ -29,6 +29,7 @@ test('extension defaults keep Supervisor behaviour', () => {
     stderrLinePrefix: '',
     environmentFiles: [],
     ...NO_SCHEDULE,
+    essential: false,
   });
 });
 
@@ -65,6 +66,7 @@ test('every extension key', () => {
       'stdout_line_prefix=[%(program_name)s:%(process_num)d] ',
       'stderr_line_prefix=%(group_name)s!',
       'environment_file=%(here)s/base.env, -local.env',
+      'essential=true',
     ].join('\n'),
     { 'base.env': 'A=1\n' },
   );
@@ -97,6 +99,7 @@ test('every extension key', () => {
       { path: `${cfg.dir}/local.env`, optional: true },
     ],
     ...NO_SCHEDULE, // the schedule keys: test/config/schedule.test.ts
+    essential: true,
   });
   assert.deepEqual(cfg.warnings, [], 'extension keys are known keys');
 });

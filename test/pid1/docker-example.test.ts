@@ -77,3 +77,27 @@ test('examples/docker/supervisord.conf as PID 1: both programs on stdout, health
     cleanup(dir);
   }
 });
+
+test('examples/docker: web is essential, so when it goes FATAL the container (PID 1) exits with its status', { skip: pid1SkipReason() ?? false, timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  const conf = join(dir, 'supervisord.conf');
+  const example = readFileSync(join(EXAMPLE, 'supervisord.conf'), 'utf8');
+  assert.match(example, /^\[program:web\]\n(?:[^[].*\n|\n)*?essential=true$/m);
+  // The server crashes 2 s after each start, inside its startsecs: FATAL with no retries left.
+  writeFileSync(
+    conf,
+    example
+      .replaceAll('/run/', `${dir}/`)
+      .replace(/^command=node -e .*$/m, `command=sh -c 'echo "web: crashing"; sleep 2; exit 3'\nstartsecs=5\nstartretries=0`),
+  );
+  const pid1 = await startPid1({ bin: OUR_SUPERVISORD, args: ['-c', conf], cwd: dir, sock: join(dir, 'supervisor.sock'), timeoutMs: 30_000 });
+  try {
+    const e = await waitExit(pid1, 60_000);
+    assert.deepEqual({ code: e.code, timedOut: e.timedOut }, { code: 3, timedOut: false }, pid1.output());
+    assert.match(pid1.output(), /essential program 'web' entered FATAL state \(Exited too quickly \(process log may have details\)\): stopping all programs, then exiting with status 3/);
+    assert.match(pid1.output(), /stopped: ticker/);
+  } finally {
+    await pid1.kill();
+    cleanup(dir);
+  }
+});

@@ -1,0 +1,128 @@
+// sd_notify(3) for supervisord itself: one datagram per message to $NOTIFY_SOCKET, a path
+// or an abstract name (`@name`), as systemd hands them to Type=notify services.
+//
+// Node has no unix datagram sockets, so the socket is libc's, through koffi (already loaded
+// for the children's pipes): socket(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC) once, then sendto per
+// message. It is sent from the daemon's own pid, which is what systemd's default
+// NotifyAccess=main accepts. Without koffi, `systemd-notify` runs once per message (one
+// at a time, so messages keep their order); it sends with the daemon's pid only when the
+// daemon runs as root (the credentials of another pid need CAP_SYS_ADMIN), otherwise a unit
+// needs NotifyAccess=all for it, and the first message says so in the main log.
+import { execFile } from 'node:child_process';
+import { endianness } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
+import { libc } from '../process/libc.js';
+
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const MSG_NOSIGNAL = 0x4000;
+/** sizeof(sockaddr_un.sun_path) on Linux. */
+const SUN_PATH_MAX = 108;
+
+/**
+ * The sockaddr_un for a $NOTIFY_SOCKET value: a path (NUL-terminated), or `@name`, an
+ * abstract name (a leading NUL and no terminator: the address length says where it ends).
+ * Null for anything else (vsock:, a relative path): systemd gives services neither.
+ */
+export function notifyAddress(value: string): Buffer | null {
+  let path: Buffer;
+  if (value.startsWith('@') && value.length > 1) path = Buffer.concat([Buffer.from([0]), Buffer.from(value.slice(1))]);
+  else if (value.startsWith('/')) path = Buffer.concat([Buffer.from(value), Buffer.from([0])]);
+  else return null;
+  if (path.length > SUN_PATH_MAX) return null;
+  const addr = Buffer.alloc(2 + path.length);
+  if (endianness() === 'LE') addr.writeUInt16LE(AF_UNIX, 0);
+  else addr.writeUInt16BE(AF_UNIX, 0);
+  path.copy(addr, 2);
+  return addr;
+}
+
+export interface NotifySender {
+  readonly via: 'libc' | 'systemd-notify';
+  /** `message` is newline-separated VARIABLE=VALUE assignments, as sd_notify takes them. */
+  send(message: string): void;
+}
+
+function errnoText(errno: number): string {
+  const [code, text] = getSystemErrorMap().get(-errno) ?? [`errno ${errno}`, 'unknown error'];
+  return `${code} (${text})`;
+}
+
+function libcSender(addr: Buffer, warn: (message: string) => void): NotifySender {
+  const { koffi, lib } = libc();
+  const socket = lib.func('int socket(int domain, int type, int protocol)') as (d: number, t: number, p: number) => number;
+  const sendto = lib.func('intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)') as (
+    fd: number,
+    buf: Buffer,
+    len: number,
+    flags: number,
+    addr: Buffer,
+    addrlen: number,
+  ) => number;
+  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM): ${errnoText(koffi.errno())}`);
+  let lastErrno = 0;
+  return {
+    via: 'libc',
+    send(message) {
+      const buf = Buffer.from(message);
+      if (sendto(fd, buf, buf.length, MSG_NOSIGNAL, addr, addr.length) >= 0) {
+        lastErrno = 0;
+        return;
+      }
+      // systemd restarting or gone: say it once per kind of failure, not at every status update.
+      const errno = koffi.errno();
+      if (errno !== lastErrno) warn(`could not notify systemd: ${errnoText(errno)}`);
+      lastErrno = errno;
+    },
+  };
+}
+
+function systemdNotifySender(socketValue: string, env: NodeJS.ProcessEnv, warn: (message: string) => void): NotifySender {
+  const queue: string[] = [];
+  let busy = false;
+  let warned = false;
+  const next = (): void => {
+    const message = queue.shift();
+    if (message === undefined) {
+      busy = false;
+      return;
+    }
+    busy = true;
+    execFile('systemd-notify', message.split('\n'), { env: { ...env, NOTIFY_SOCKET: socketValue }, timeout: 10_000 }, (err) => {
+      if (err && !warned) {
+        warned = true;
+        warn(`could not notify systemd through systemd-notify: ${err.message.trim()}`);
+      }
+      next();
+    });
+  };
+  return {
+    via: 'systemd-notify',
+    send(message) {
+      queue.push(message);
+      if (!busy) next();
+    },
+  };
+}
+
+/**
+ * A sender for $NOTIFY_SOCKET, or null (with the reason) when the value is not an address
+ * we can send to. `forceFallback` picks systemd-notify even where koffi loads (tests).
+ */
+export function openNotifySender(
+  socketValue: string,
+  opts: { warn: (message: string) => void; env: NodeJS.ProcessEnv; forceFallback?: boolean },
+): { sender: NotifySender } | { error: string } {
+  const addr = notifyAddress(socketValue);
+  if (!addr) return { error: `NOTIFY_SOCKET=${socketValue} is not a unix socket path or @abstract name; not notifying systemd` };
+  if (!opts.forceFallback) {
+    try {
+      return { sender: libcSender(addr, opts.warn) };
+    } catch (e) {
+      opts.warn(`notifying systemd through systemd-notify (koffi unavailable: ${(e as Error).message}); unless supervisord runs as root, the unit needs NotifyAccess=all`);
+    }
+  }
+  return { sender: systemdNotifySender(socketValue, opts.env, opts.warn) };
+}
