@@ -22,7 +22,7 @@ export function metricsFromParser(ctx: LoadContext): MetricsConfig | null {
   if (!ctx.parser.has('metrics')) return null;
   const sec = new Section(ctx, 'metrics');
   const port = sec.str('port', null);
-  if (port === null) throw sec.error('section [metrics] has no port value');
+  if (port === null) throw sec.error('missing port');
   const host = sec.str('host', '127.0.0.1').trim();
   if (host === '' || /[\s/]/.test(host)) throw sec.invalid('host', host, 'not a host name or address');
   return {

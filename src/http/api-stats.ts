@@ -45,7 +45,8 @@ export function streamStats(control: ControlService, stream: SseStream): void {
     for (const s of control.currentProcessStats()) {
       if (!s.sampled_at) continue;
       const { name, group, pid, cpu_percent, cpu_seconds, rss_bytes, fds, threads, processes: tree, sampled_at } = s;
-      processes.push({ name: namespecOf(group, name), pid, cpu_percent, cpu_seconds, rss_bytes, fds, threads, processes: tree, sampled_at });
+      // `group:name` as the stream's process events name it.
+      processes.push({ name: `${group}:${name}`, pid, cpu_percent, cpu_seconds, rss_bytes, fds, threads, processes: tree, sampled_at });
     }
     stream.send('stats', { time: Date.now() / 1000, processes });
   };

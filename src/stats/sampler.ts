@@ -123,6 +123,7 @@ export class StatsSampler {
   warm(): Promise<void> {
     this.demand();
     if (this.passes >= 2) return Promise.resolve();
+    this.timer?.ref(); // a waiter keeps the process alive until its second pass
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
@@ -237,9 +238,9 @@ export class StatsSampler {
     // Processes whose group was removed (reread, removeProcessGroup) or replaced (restart).
     for (const [p, t] of this.tracked) if (t.seen !== pass) this.tracked.delete(p);
     this.sampleDaemon(t0);
-    for (const w of this.waiting.splice(0)) {
-      if (this.passes >= 2) w();
-      else this.waiting.push(w);
+    if (this.passes >= 2) {
+      for (const w of this.waiting.splice(0)) w();
+      this.timer?.unref();
     }
     for (const fn of this.subscribers) {
       try {
