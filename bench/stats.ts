@@ -14,12 +14,11 @@ import { StatsSampler } from '../src/stats/sampler.js';
 import { StatsRing } from '../src/stats/ring.js';
 import { TestDaemon } from '../test/helpers/daemon.js';
 
-/** What run.ts hands a workload module. */
-export interface StatsHarness<T> {
+/** What run.ts hands a workload module (the shape bench/footprint.ts's Harness has too). */
+export interface StatsHarness<T extends { notes: string[] }> {
   quick: boolean;
   table(id: string, title: string): T;
   add(t: T, system: 'supervisor-ts', metric: string, unit: string, samples: number[], note?: string): void;
-  notes(t: T): string[];
   log(s: string): void;
 }
 
@@ -130,14 +129,14 @@ export async function metricsLatency(n: number, requests: number): Promise<{ ms:
   }
 }
 
-export async function statsBench<T>(h: StatsHarness<T>): Promise<void> {
+export async function statsBench<T extends { notes: string[] }>(h: StatsHarness<T>): Promise<void> {
   const n = 1000;
   const t = h.table('stats', `Stats sampler and /metrics (${n} processes)`);
   const windows = h.quick ? 2 : 4;
   const windowMs = h.quick ? 3000 : 6000;
   h.log(`stats: sampler cost over ${n} sleepers`);
   const c = await samplerCost(n, windows, windowMs);
-  h.notes(t).push(
+  t.notes.push(
     `Sampler CPU: one Node process follows ${n} \`sleep\` children with the daemon's StatsSampler (1 s passes); its CPU over ${windowMs / 1000} s windows with the sampler running and stopped, ${windows} of each, interleaved; the difference is the sampler's cost. Pass = the duration of one pass. History: the rings' size (600 samples × 14 bytes per process) and the array buffers + heap the running sampler held after one pass (GC'd before and after when --expose-gc). /metrics: a daemon of ours with ${n} programs, sampler warm, sequential GETs 50 ms apart.`,
   );
   h.add(t, 'supervisor-ts', 'sampler running', '% of a core', c.on);
