@@ -14,7 +14,8 @@ function historyOf(h: History | null): StatsHistory {
   return { step: h.step, end: h.end, cpu_percent: h.cpuPercent, rss_bytes: h.rssBytes, fds: h.fds, threads: h.threads };
 }
 
-export function statsOf(g: ProcessGroup, p: Subprocess, sampler: StatsSampler, history?: HistoryRequest): ProcessStats {
+/** `now`: wall-clock epoch seconds, once for a whole list. */
+export function statsOf(g: ProcessGroup, p: Subprocess, sampler: StatsSampler, now: number, history?: HistoryRequest): ProcessStats {
   const snap = p.snap;
   // A sample of an earlier run (the process restarted since the last pass) says nothing of this one.
   const live = snap.pid > 0 ? sampler.latest(p) : null;
@@ -27,7 +28,7 @@ export function statsOf(g: ProcessGroup, p: Subprocess, sampler: StatsSampler, h
     statename: snap.state,
     pid: snap.pid,
     start_time: Math.floor(snap.laststart),
-    uptime: snap.pid > 0 && snap.laststart > 0 ? Math.max(0, Math.floor(Date.now() / 1000 - snap.laststart)) : 0,
+    uptime: snap.pid > 0 && snap.laststart > 0 ? Math.max(0, Math.floor(now - snap.laststart)) : 0,
     cpu_percent: s?.cpuPercent ?? 0,
     cpu_seconds: s?.cpuSeconds ?? 0,
     rss_bytes: s?.rssBytes ?? 0,

@@ -195,7 +195,7 @@ export class ControlService {
     const { group, process } = this.lookup(name);
     if (!process) throw new Fault('BAD_NAME', name);
     await this.stats.warm();
-    return statsOf(group, process, this.stats, history);
+    return statsOf(group, process, this.stats, Date.now() / 1000, history);
   }
 
   /** By group then process name, like getAllProcessInfo; waits as getProcessStats does. */
@@ -208,9 +208,10 @@ export class ControlService {
   /** The newest numbers without waiting (a scrape needs no CPU rate); also while stopping. */
   currentProcessStats(history?: HistoryRequest): ProcessStats[] {
     this.stats.demand();
+    const now = Date.now() / 1000;
     const out: ProcessStats[] = [];
     for (const g of [...this.sup.groups.values()].sort(byName)) {
-      for (const p of [...g.processes].sort(byName)) out.push(statsOf(g, p, this.stats, history));
+      for (const p of [...g.processes].sort(byName)) out.push(statsOf(g, p, this.stats, now, history));
     }
     return out;
   }
