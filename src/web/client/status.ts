@@ -210,6 +210,8 @@ function applyFilter(): void {
 }
 
 function removeGroup(g: Group): void {
+  // A state event of its processes still waiting for the next frame would build it again.
+  for (const [k, info] of pending) if (info.group === g.name) pending.delete(k);
   for (const k of g.rows.keys()) rows.delete(k);
   g.tbody.remove();
   groups.delete(g.name);
