@@ -192,7 +192,7 @@ export function logfileName(value: string, sys: Lookups): LogfileName {
   return { kind: 'path', path: existingDirpath(value, sys) };
 }
 
-function portNumber(value: string): number {
+export function portNumber(value: string): number {
   const n = parseInteger(value);
   if (n < 1) throw new DatatypeError(`${n} is below lower bound (1)`);
   if (n > 0xffff) throw new DatatypeError(`${n} is above upper bound (65535)`);

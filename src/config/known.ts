@@ -2,6 +2,7 @@
 // (Supervisor silently ignores them, which hides typos like 'autorestrat').
 
 import { HOST_KEYS, HOSTGROUP_KEYS } from './fleet.js';
+import { METRICS_KEYS } from './metrics.js';
 import { PROGRAM_KEYS } from './programs.js';
 import { SERVER_EXTENSION_KEYS } from './servers.js';
 
@@ -45,6 +46,7 @@ export function knownKeysFor(section: string): ReadonlySet<string> | 'any' | nul
   if (section.startsWith('group:')) return GROUP_KEYS;
   if (section.startsWith('unix_http_server')) return UNIX_KEYS;
   if (section.startsWith('inet_http_server')) return INET_KEYS;
+  if (section === 'metrics') return METRICS_KEYS; // docs/metrics.md
   if (section.startsWith('host:')) return HOST_KEYS; // fleet (docs/fleet.md)
   if (section.startsWith('hostgroup:')) return HOSTGROUP_KEYS;
   if (section.startsWith('rpcinterface:') || section.startsWith('ctlplugin:')) return 'any';

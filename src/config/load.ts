@@ -21,6 +21,7 @@ import { validateDependencies } from './extensions.js';
 import { groupsFromParser } from './groups.js';
 import { IniParser } from './ini.js';
 import { knownKeysFor } from './known.js';
+import { metricsFromParser } from './metrics.js';
 import { Section, type LoadContext } from './section.js';
 import { ctlFromSection, CTL_DEFAULTS, rpcInterfacesFromParser, serversFromParser } from './servers.js';
 import { realSystem, type SystemInfo } from './system.js';
@@ -199,6 +200,7 @@ export function loadConfig(configFile: string, sys: SystemInfo): Config {
   }
   validateDependencies(groups, dependsLines);
   const servers = serversFromParser(ctx);
+  const metrics = metricsFromParser(ctx);
   warnUnknown(ctx);
   return {
     configFile: file,
@@ -208,6 +210,7 @@ export function loadConfig(configFile: string, sys: SystemInfo): Config {
     servers,
     ctl,
     rpcinterfaces,
+    metrics,
     infos: ctx.infos,
     warnings: ctx.warnings,
     fleetSections: [...parser.sections.keys()].some((n) => n.startsWith('host:') || n.startsWith('hostgroup:')),

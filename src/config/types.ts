@@ -5,6 +5,7 @@
 /** A child log target after `AUTO`/`NONE`/`syslog` resolution. */
 import type { CronSchedule } from './cron.js';
 import type { ProbeSpec } from './probe.js';
+import type { MetricsConfig } from './metrics.js';
 
 export type LogfileSetting =
   | { kind: 'auto' } // a file in childlogdir, created at spawn time
@@ -203,6 +204,8 @@ export interface Config {
   servers: ServerConfig[];
   ctl: CtlConfig;
   rpcinterfaces: RpcInterfaceConfig[];
+  /** [metrics] (extension): /metrics on its own address without auth; null when absent. */
+  metrics: MetricsConfig | null;
   /** Infos like 'Included extra file "x" during parsing' to log at startup. */
   infos: string[];
   /** Parse warnings Supervisor logs (AUTO without maxbytes, unknown keys, ...). */

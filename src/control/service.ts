@@ -12,7 +12,10 @@ import { readLog, tailLog } from '../logging/read.js';
 import { ProcessError, type Subprocess } from '../process/subprocess.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import { byName } from '../events/names.js';
+import { StatsSampler } from '../stats/sampler.js';
 import { allConfigInfo } from './config-info.js';
+import { statsOf } from './process-stats.js';
 import { ProcessInfoView } from './process-info.js';
 import {
   clearOne,
@@ -31,6 +34,9 @@ import {
   type ConfigDiff,
   type ConfigInfo,
   type DaemonControl,
+  type DaemonStats,
+  type HistoryRequest,
+  type ProcessStats,
   type LogTail,
   type ProcessInfo,
   type ProcessResult,
@@ -57,6 +63,8 @@ export class ControlService {
   constructor(
     private readonly sup: Supervisor,
     private readonly daemon: DaemonControl,
+    /** The daemon's one sampler (it outlives a core run); a private one by default. */
+    readonly stats: StatsSampler = new StatsSampler(() => sup.allProcesses()),
   ) {
     this.infos = new ProcessInfoView(sup);
   }
@@ -177,6 +185,50 @@ export class ControlService {
   getAllProcessInfo(): readonly Readonly<ProcessInfo>[] {
     this.ensureRunning();
     return this.infos.all();
+  }
+
+  // ------------------------------------------------------------ stats (extension, docs/metrics.md)
+
+  /** On a cold sampler this waits for the first CPU rates: at most one sampling interval. */
+  async getProcessStats(name: string, history?: HistoryRequest): Promise<ProcessStats> {
+    this.ensureRunning();
+    const { group, process } = this.lookup(name);
+    if (!process) throw new Fault('BAD_NAME', name);
+    await this.stats.warm();
+    return statsOf(group, process, this.stats, Date.now() / 1000, history);
+  }
+
+  /** By group then process name, like getAllProcessInfo; waits as getProcessStats does. */
+  async getAllProcessStats(history?: HistoryRequest): Promise<ProcessStats[]> {
+    this.ensureRunning();
+    await this.stats.warm();
+    return this.currentProcessStats(history);
+  }
+
+  /** The newest numbers without waiting (a scrape needs no CPU rate); also while stopping. */
+  currentProcessStats(history?: HistoryRequest): ProcessStats[] {
+    this.stats.demand();
+    const now = Date.now() / 1000;
+    const out: ProcessStats[] = [];
+    for (const g of [...this.sup.groups.values()].sort(byName)) {
+      for (const p of [...g.processes].sort(byName)) out.push(statsOf(g, p, this.stats, now, history));
+    }
+    return out;
+  }
+
+  daemonStats(): DaemonStats {
+    this.stats.demand();
+    const d = this.stats.daemon();
+    return {
+      statename: this.sup.mood,
+      pid: this.daemon.pid,
+      start_time: Math.floor(performance.timeOrigin) / 1000,
+      cpu_seconds: d.cpuSeconds,
+      rss_bytes: d.rssBytes,
+      event_loop_lag_seconds: d.eventLoopLagSeconds,
+      event_loop_utilization: d.eventLoopUtilization,
+      stats_pass_seconds: d.passSeconds,
+    };
   }
 
   // ------------------------------------------------------------ start, stop, signal

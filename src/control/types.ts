@@ -32,6 +32,77 @@ export type ProcessInfo = {
   health?: string;
 };
 
+/**
+ * Resource numbers of one process (extension: supervisor_ts.getProcessStats, the JSON API's
+ * `stats`). CPU, memory, descriptors and threads cover the process and all its
+ * descendants; they are 0, and sampled_at is 0, while it is not running.
+ */
+export type ProcessStats = {
+  name: string;
+  group: string;
+  statename: string;
+  pid: number;
+  /** Wall-clock epoch seconds this (or the last) run started; 0 when it never did. */
+  start_time: number;
+  /** Seconds since this run started; 0 when not running. */
+  uptime: number;
+  /** Over the last second, in % of one core (200 = two cores busy). */
+  cpu_percent: number;
+  /** user + system CPU seconds of this run, children it reaped included. */
+  cpu_seconds: number;
+  rss_bytes: number;
+  fds: number;
+  threads: number;
+  /** The process and its descendants. */
+  processes: number;
+  /** Spawns after the first, since the daemon (re)started. */
+  restarts: number;
+  /** The last exit's status (-1 when killed by a signal), signal (0: none), main-log wording and time (0: never exited). */
+  last_exit_code: number;
+  last_exit_signal: number;
+  last_exit_reason: string;
+  last_exit_time: number;
+  /** Bytes the process wrote to stdout and stderr, over all its runs. */
+  stdout_bytes: number;
+  stderr_bytes: number;
+  /** 'healthy', 'unhealthy', 'starting', or '' without a healthcheck. */
+  health: string;
+  /** RUNNING, and healthy if it has a healthcheck: what depends_on's `healthy` waits for. */
+  ready: boolean;
+  /** Wall-clock epoch seconds of the sample. */
+  sampled_at: number;
+  /** Present when asked for: oldest first, `step` seconds per point. */
+  history?: StatsHistory;
+};
+
+export type StatsHistory = {
+  step: number;
+  /** Wall-clock epoch seconds of the newest point (0: no history). */
+  end: number;
+  cpu_percent: number[];
+  rss_bytes: number[];
+  fds: number[];
+  threads: number[];
+};
+
+/** What the history of a stats answer covers: at most `points` points over the last `seconds`. */
+export type HistoryRequest = { points: number; seconds?: number };
+
+/** The daemon's own numbers (the /metrics `supervisor_daemon_*` family). */
+export type DaemonStats = {
+  /** supervisord's state (getState's statename), also while it stops. */
+  statename: string;
+  pid: number;
+  /** Wall-clock epoch seconds. */
+  start_time: number;
+  cpu_seconds: number;
+  rss_bytes: number;
+  event_loop_lag_seconds: number;
+  event_loop_utilization: number;
+  /** How long the last stats pass over every process took. */
+  stats_pass_seconds: number;
+};
+
 /** The outcome for one process of a group or all-processes action (startProcessGroup, ...). */
 export type ProcessResult = {
   name: string;

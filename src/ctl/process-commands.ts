@@ -3,26 +3,13 @@
 import { Faults, Fault } from '../errors/faults.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { LSB, LSBStatus, type Command, type Controller } from './controller.js';
-import type { ProcessInfo, ProcessResult } from '../control/types.js';
+import type { ProcessInfo, ProcessResult, ProcessStats } from '../control/types.js';
 import { inStates, STOPPED_STATES } from '../events/states.js';
 import { helpTexts } from './help.js';
 import { namespecOf, splitNamespec } from '../events/names.js';
+import { STATS_FLAG, formatStatsLines, formatStatusLines } from './status-format.js';
 
-function codePointLength(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-function padPy(s: string, width: number): string {
-  return s + ' '.repeat(Math.max(0, width - codePointLength(s)));
-}
-
-export function formatStatusLines(infos: readonly ProcessInfo[]): string[] {
-  const namespecs = infos.map((i) => namespecOf(i.group, i.name));
-  const width = Math.max(30, ...namespecs.map(codePointLength)) + 3;
-  return infos.map((info, i) => padPy(namespecs[i] as string, width) + padPy(info.statename, 10) + info.description);
-}
+export { formatStatusLines };
 
 function help(ctl: Controller, name: string): void {
   for (const line of helpTexts[name] ?? []) ctl.output(line);
@@ -85,7 +72,8 @@ const status: Command = {
       return;
     }
     const all = (await ctl.rpc('getAllProcessInfo')) as unknown as ProcessInfo[];
-    const names = words(arg);
+    const withStats = words(arg).includes(STATS_FLAG);
+    const names = words(arg).filter((w) => w !== STATS_FLAG);
     let matching: ProcessInfo[] = all;
     if (names.length > 0 && !names.includes('all')) {
       matching = [];
@@ -99,10 +87,28 @@ const status: Command = {
         }
       }
     }
-    for (const line of formatStatusLines(matching)) ctl.output(line);
+    if (withStats) {
+      const stats = await processStats(ctl);
+      if (stats === null) return;
+      for (const line of formatStatsLines(matching, stats)) ctl.output(line);
+    } else {
+      for (const line of formatStatusLines(matching)) ctl.output(line);
+    }
     if (matching.some((i) => inStates(STOPPED_STATES, i.state))) ctl.exitStatus = LSBStatus.NOT_RUNNING;
   },
 };
+
+/** Our extension's stats; null (and said why) from a server without them, e.g. Supervisor itself. */
+async function processStats(ctl: Controller): Promise<ProcessStats[] | null> {
+  try {
+    return (await ctl.rpcClient().call('supervisor_ts.getAllProcessStats', [])) as unknown as ProcessStats[];
+  } catch (err) {
+    if (!(err instanceof Fault) || err.code !== Faults.UNKNOWN_METHOD) throw err;
+    ctl.output('Error: this supervisord has no process stats (supervisor_ts.getAllProcessStats is UNKNOWN_METHOD): status --stats needs supervisor-ts');
+    ctl.exitStatus = LSB.GENERIC;
+    return null;
+  }
+}
 
 const pid: Command = {
   async run(ctl, arg) {

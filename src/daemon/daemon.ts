@@ -21,6 +21,8 @@ import { ControlService } from '../control/service.js';
 import type { DaemonControl } from '../control/types.js';
 import { ensureRlimits } from './limits.js';
 import type { Route } from '../http/server.js';
+import { RpcCounters } from '../rpc/counters.js';
+import { StatsSampler } from '../stats/sampler.js';
 
 /** Command-line values that override [supervisord] keys. */
 export type ConfigOverrides = Partial<Config['supervisord']>;
@@ -39,10 +41,21 @@ export interface DaemonExtension {
   recorder?: ChildRecorder;
   /** Called once per run of the core (again after each restart). */
   attach?(ctx: { daemon: Daemon; supervisor: Supervisor; http: HttpServers; bus: EventBus; logger: Logger }): void | (() => void);
-  /** `control` is the run's one control service, the one XML-RPC uses too. */
-  routes?(ctx: { daemon: Daemon; supervisor: Supervisor; control: ControlService; bus: EventBus; logger: Logger }): Route[];
+  /** `control` is the run's one control service, the one XML-RPC uses too; `rpc` counts XML-RPC calls. */
+  routes?(ctx: RouteContext): Route[];
+  /** Servers of their own (the [metrics] address), started and closed with the configured ones. */
+  servers?(ctx: RouteContext): HttpServers[];
   /** Awaited after attach, right before autostart (e.g. stopping a killed daemon's leftover children). */
   beforeAutostart?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Promise<void>;
+}
+
+export interface RouteContext {
+  daemon: Daemon;
+  supervisor: Supervisor;
+  control: ControlService;
+  rpc: RpcCounters;
+  bus: EventBus;
+  logger: Logger;
 }
 
 function applyOverrides(config: Config, o: ConfigOverrides): Config {
@@ -76,6 +89,9 @@ export class Daemon {
   private extensions: DaemonExtension[] = [];
   private detach: (() => void)[] = [];
   private childSyslog: SyslogSink | null = null;
+  /** Stats and XML-RPC counts outlive a core run (SIGHUP), as the daemon's pid does. */
+  readonly stats = new StatsSampler(() => this.supervisor?.allProcesses() ?? []);
+  readonly rpcCounters = new RpcCounters();
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -230,10 +246,12 @@ export class Daemon {
       for (const g of this.config.groups) sup.addGroup(g);
 
       const http = new HttpServers(this.config.servers, this.logger);
-      const control = new ControlService(sup, this.control());
-      const dispatcher = new RpcDispatcher(control);
+      const control = new ControlService(sup, this.control(), this.stats);
+      const dispatcher = new RpcDispatcher(control, this.rpcCounters);
       this.logger.info("RPC interface 'supervisor' initialized");
       const ctx = { daemon: this, supervisor: sup, bus: this.bus, logger: this.logger };
+      const routeCtx: RouteContext = { ...ctx, control, rpc: this.rpcCounters };
+      const own = this.extensions.flatMap((ext) => ext.servers?.(routeCtx) ?? []);
       http.addRoute(xmlRpcRoute(dispatcher, this.logger));
       http.addRoute(
         logTailRoutes({
@@ -247,11 +265,13 @@ export class Daemon {
         }),
       );
       // After the daemon's own paths, so a lazily loaded extension sees only the rest.
-      for (const ext of this.extensions) for (const r of ext.routes?.({ ...ctx, control }) ?? []) http.addRoute(r);
+      for (const ext of this.extensions) for (const r of ext.routes?.(routeCtx) ?? []) http.addRoute(r);
       try {
         await http.start();
+        for (const o of own) await o.start();
       } catch (e) {
         await http.close();
+        for (const o of own) await o.close();
         this.logger.critical((e as Error).message);
         await this.logger.close();
         throw e;
@@ -278,9 +298,11 @@ export class Daemon {
       if (this.tickTimer) clearTimeout(this.tickTimer);
       for (const d of this.detach.splice(0)) d();
       await http.close();
+      for (const o of own) await o.close();
       await sup.dispose();
       this.removePidfile();
       if (action === 'shutdown' || this.pendingAction === 'shutdown') {
+        this.stats.stop();
         await this.logger.close();
         return this.exitStatus;
       }

@@ -1,7 +1,7 @@
 // The one place that decides which optional subsystems plug into the daemon, and how:
 // each subsystem exports its parts (a group class, routes, a monitor) and knows nothing of
 // the daemon; the glue that hands them the live core lives here, at the top layer.
-import type { Daemon, DaemonExtension } from './daemon.js';
+import type { Daemon, DaemonExtension, RouteContext } from './daemon.js';
 import { ProcessGroup } from '../process/group.js';
 import { EventListenerPool } from '../pools/pool.js';
 import { FastCGIProcessGroup } from '../pools/fcgi.js';
@@ -10,8 +10,11 @@ import { attachScheduler } from '../supervisor/scheduler.js';
 import type { Route } from '../http/server.js';
 import { stateFileExtension } from './statefile.js';
 import { exitPolicyExtension, systemdNotifyExtension } from './container.js';
+import { HttpServers } from '../http/server.js';
+import { metricsRoute, type MetricsDeps } from '../http/metrics.js';
 
 export function installExtensions(daemon: Daemon): void {
+  daemon.use(metricsExtension()); // /metrics, and the [metrics] server
   daemon.use(webExtension());
   daemon.use(monitorsExtension()); // healthcheck, memory_limit
   daemon.use({ attach: ({ supervisor, bus, logger }) => attachScheduler(supervisor, bus, logger) }); // schedule, cron_restart
@@ -69,6 +72,22 @@ export function webExtension(): DaemonExtension {
           return false;
         },
       ];
+    },
+  };
+}
+
+/** GET /metrics on every HTTP server (behind its auth), and alone on the [metrics] address without auth. */
+export function metricsExtension(): DaemonExtension {
+  const deps = ({ daemon, control, rpc }: RouteContext): MetricsDeps => ({ control, rpc, identification: () => daemon.config.supervisord.identifier });
+  return {
+    routes: (ctx) => [metricsRoute(deps(ctx))],
+    servers: (ctx) => {
+      const m = ctx.daemon.config.metrics;
+      if (!m) return [];
+      const config = { kind: 'inet' as const, name: null, host: m.host, port: m.port, section: 'metrics', username: null, password: null, headerTimeout: m.headerTimeout };
+      const server = new HttpServers([config], ctx.logger, { authWarning: false });
+      server.addRoute(metricsRoute(deps(ctx)));
+      return [server];
     },
   };
 }

@@ -13,6 +13,7 @@ import { guard } from './api-actions.js';
 import { HttpError } from './json.js';
 import { followLog } from '../logging/follow.js';
 import { SseStream } from './sse.js';
+import { statsQuery, streamStats } from './api-stats.js';
 import { StringDecoder } from 'node:string_decoder';
 
 export interface EventsDeps {
@@ -41,6 +42,8 @@ function logTargets(sup: Supervisor, spec: string, channel: string): { name: str
 export async function eventsRoute(req: IncomingMessage, res: ServerResponse, url: URL, d: EventsDeps): Promise<void> {
   const logs = url.searchParams.get('logs');
   const targets = logs ? logTargets(d.sup, logs, url.searchParams.get('channel') ?? 'both') : [];
+  const stats = statsQuery(url);
+  if (stats?.history) throw new HttpError(400, 'BAD_REQUEST', 'history is for /api/processes; the stream sends one stats event per second');
   const processes = await guard(undefined, () => d.control.getAllProcessInfo());
   const stream = new SseStream(req, res);
   stream.send('hello', { supervisor: { statename: d.sup.mood }, processes });
@@ -88,6 +91,7 @@ export async function eventsRoute(req: IncomingMessage, res: ServerResponse, url
     }
   };
   stream.onClose(d.bus.subscribe(onEvent));
+  if (stats) streamStats(d.control, stream);
 
   for (const t of targets) {
     const decoder = new StringDecoder('utf8');

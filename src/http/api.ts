@@ -26,6 +26,7 @@ import { eventsRoute } from './api-events.js';
 import { DEFAULT_WINDOW, MAX_WINDOW, followWindow, readWindow } from './logs.js';
 import { SseStream } from './sse.js';
 import { namespecOf } from '../events/names.js';
+import { statsQuery, withStats } from './api-stats.js';
 
 export interface ApiDeps {
   control: ControlService;
@@ -40,8 +41,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<
 const ENDPOINTS = [
   'GET /api/token',
   'GET /api/supervisor',
-  'GET /api/processes',
-  'GET /api/processes/{name}',
+  'GET /api/processes?stats=1&history=N',
+  'GET /api/processes/{name}?stats=1&history=N',
   'POST /api/processes/{name}/{start|stop|restart|signal|clearlog}',
   'GET /api/processes/{name}/log?channel=stdout|stderr&bytes=N&before=OFFSET',
   'GET /api/processes/{name}/log/stream?channel=stdout|stderr&bytes=N',
@@ -49,7 +50,7 @@ const ENDPOINTS = [
   'GET /api/groups/{name}',
   'POST /api/groups/{name}/{start|stop|restart|signal}',
   'POST /api/all/{start|stop|restart|signal}',
-  'GET /api/events?logs=name,name&channel=stdout|stderr|both',
+  'GET /api/events?logs=name,name&channel=stdout|stderr|both&stats=1',
 ];
 
 function intParam(url: URL, key: string, dflt: number | undefined, min: number, max: number): number | undefined {
@@ -107,9 +108,26 @@ export function apiRoute(d: ApiDeps): Route {
       return ['GET', get(() => guard(undefined, () => ({ ...d.control.getState(), identification: d.control.getIdentification(), version: SUPERVISOR_VERSION, pid: process.pid })))];
     if (a === 'events' && n === 1) return ['GET', (req, res, url) => eventsRoute(req, res, url, d)];
     if (a === 'processes') {
-      if (n === 1) return ['GET', get(() => guard(undefined, () => d.control.getAllProcessInfo()))];
+      if (n === 1)
+        return [
+          'GET',
+          get(async (url) => {
+            const q = statsQuery(url);
+            const infos = await guard(undefined, () => d.control.getAllProcessInfo());
+            return q ? guard(undefined, () => withStats(d.control, infos, q)) : infos;
+          }),
+        ];
       const name = b!;
-      if (n === 2) return ['GET', get(() => guard(undefined, () => d.control.getProcessInfo(findProcess(name).full)))];
+      if (n === 2)
+        return [
+          'GET',
+          get(async (url) => {
+            const q = statsQuery(url);
+            const full = findProcess(name).full;
+            const info = await guard(undefined, () => d.control.getProcessInfo(full));
+            return q ? { ...info, stats: await guard(undefined, () => d.control.getProcessStats(full, q.history)) } : info;
+          }),
+        ];
       if (n === 3 && PROCESS_ACTIONS.includes(c!))
         return ['POST', post((body) => processAction(d.control, findProcess(name).full, c as ProcessAction, actionOptions(c!, body)))];
       if (n === 3 && c === 'log')

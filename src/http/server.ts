@@ -88,6 +88,8 @@ export class HttpServers {
   constructor(
     private readonly configs: ServerConfig[],
     private readonly logger: Logger,
+    /** authWarning: false for a server meant to be open (the [metrics] address). */
+    private readonly opts: { authWarning?: boolean } = {},
   ) {}
 
   addRoute(route: Route): void {
@@ -151,7 +153,7 @@ export class HttpServers {
       if (config.kind === 'unix') await this.listenUnix(server, config);
       else await this.listenInet(server, config);
       this.servers.push({ server, config });
-      if (config.username === null) {
+      if (config.username === null && this.opts.authWarning !== false) {
         this.logger.critical(`Server '${config.kind}_http_server' running without any HTTP authentication checking`);
       }
     }

@@ -9,7 +9,7 @@ import { LineTransformer } from '../logging/transform.js';
 import type { ProcessLogs } from './child-logs.js';
 import { resolveCommand, CommandError } from './command.js';
 import type { ProcessHost } from './host.js';
-import { OutputChannel, stripAnsiBuffer } from './output.js';
+import { OutputChannel, stripAnsiBuffer, type OutputCounts } from './output.js';
 import { makeChildPipes, pipesUnavailable, type ChildPipes, type ParentEnds } from './pipes.js';
 import { planSpawn } from './spawn-plan.js';
 
@@ -24,6 +24,8 @@ export interface LaunchOptions {
   /** From the process's beforeSpawn (fcgi: the socket as stdin). */
   extra: Partial<SpawnOptions>;
   stdoutHandler: StdoutHandler | null;
+  /** The process's bytes-read totals, added to at every pipe read. */
+  counts: OutputCounts;
 }
 
 export interface ChildEvents {
@@ -134,6 +136,7 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
       mainlogDebug,
       bus: host.bus,
       pid: () => pid,
+      counts: o.counts,
     });
   const out = mk('stdout');
   const err = mk('stderr');
@@ -159,7 +162,13 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
   };
   const stdoutHandler = o.stdoutHandler;
   const logStdout = (b: Buffer): void => logs.sink('stdout')?.write(host.stripAnsi ? stripAnsiBuffer(b) : b);
-  const onStdout = stdoutHandler ? (b: Buffer) => stdoutHandler(b, logStdout) : (b: Buffer) => out.handle(b);
+  const counts = o.counts;
+  const onStdout = stdoutHandler
+    ? (b: Buffer) => {
+        counts.stdout += b.length; // a listener's protocol bytes do not pass OutputChannel
+        stdoutHandler(b, logStdout);
+      }
+    : (b: Buffer) => out.handle(b);
   let io: ParentEnds;
   if (pipes) {
     io = pipes.parentEnds({

@@ -44,6 +44,18 @@ export interface Snapshot {
   startedMono: number;
   /** depends_on (extension): STARTING with pid 0 while this names what it waits for. */
   waitingFor: string | null;
+  /** The last exit of a spawned child, for stats and metrics (null until the first exit). */
+  lastExit: ExitRecord | null;
+}
+
+/** How the last child ended: its status (-1 when killed by a signal) and the main log's wording. */
+export interface ExitRecord {
+  status: number;
+  signal: number | null;
+  /** What the exit line says in parentheses: 'exit status 1; not expected', 'terminated by SIGTERM; stopped'. */
+  reason: string;
+  /** Wall-clock epoch seconds. */
+  at: number;
 }
 
 export const initialSnapshot: Snapshot = {
@@ -57,6 +69,7 @@ export const initialSnapshot: Snapshot = {
   laststop: 0,
   startedMono: 0,
   waitingFor: null,
+  lastExit: null,
 };
 
 export type TimerName = 'startsecs' | 'backoff' | 'stopwait' | 'restartDelay' | 'fatalRetry' | 'dependsTimeout';
@@ -203,10 +216,14 @@ class Transition {
     this.log('info', `gave up: ${this.cfg.name} entered FATAL state, ${reason}`);
   }
 
-  exitInfo(ev: EventFor<'exited'>): { status: number; text: string; expected: boolean } {
+  /** `how` the child ended, for lastExit: after a stop, too quickly (always unexpected), or on its own. */
+  exitInfo(ev: EventFor<'exited'>, how: 'stopped' | 'too quickly' | 'exited' = 'exited'): { status: number; text: string; expected: boolean } {
     this.s.laststop = this.ctx.wallNow;
     const { status, text } = describeExit(ev.code, ev.signal);
-    return { status, text, expected: this.cfg.exitcodes.includes(status) };
+    const expected = this.cfg.exitcodes.includes(status);
+    const why = how === 'stopped' ? 'stopped' : how === 'exited' && expected ? 'expected' : 'not expected';
+    this.s.lastExit = { status, signal: ev.signal, reason: `${text}; ${why}`, at: this.ctx.wallNow };
+    return { status, text, expected };
   }
 
   /** RUNNING -> EXITED, then autorestart (at once or after restart_delay). */
@@ -273,7 +290,7 @@ export const TRANSITIONS: { readonly [S in ProcessStateName]: Row } = {
         t.exitedAfterRunning(ev);
         return;
       }
-      const { text } = t.exitInfo(ev);
+      const { text } = t.exitInfo(ev, 'too quickly');
       t.s.exitstatus = null;
       t.s.spawnerr = 'Exited too quickly (process log may have details)';
       t.go('BACKOFF');
@@ -333,7 +350,7 @@ export const TRANSITIONS: { readonly [S in ProcessStateName]: Row } = {
 
   STOPPING: {
     exited: (t, ev) => {
-      const { status, text, expected } = t.exitInfo(ev);
+      const { status, text, expected } = t.exitInfo(ev, 'stopped');
       t.s.killing = false;
       t.s.exitstatus = status;
       t.go('STOPPED');

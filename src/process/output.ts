@@ -41,6 +41,13 @@ export interface OutputOptions {
   mainlogDebug: boolean;
   bus: EventBus;
   pid: () => number;
+  /** Bytes read per stream, the Subprocess's running totals: one add per pipe read. */
+  counts: OutputCounts;
+}
+
+export interface OutputCounts {
+  stdout: number;
+  stderr: number;
 }
 
 export class OutputChannel {
@@ -57,13 +64,15 @@ export class OutputChannel {
 
   /** handle() for a view of a reused read buffer: nothing may keep it past this call. */
   handleTransient(view: Buffer): void {
+    if (!this.simple) return this.handle(Buffer.from(view));
+    this.o.counts[this.o.channel] += view.length;
     const sink = this.o.sink;
-    if (this.simple && sink?.writeTransient) sink.writeTransient(view);
-    else if (this.simple && !sink) return; // no log file: nothing to keep
-    else this.handle(Buffer.from(view));
+    if (sink?.writeTransient) sink.writeTransient(view);
+    else sink?.write(Buffer.from(view)); // no sink: no log file, nothing to keep
   }
 
   handle(chunk: Buffer): void {
+    this.o.counts[this.o.channel] += chunk.length;
     if (this.simple) {
       this.o.sink?.write(chunk);
       return;

@@ -10,6 +10,7 @@ import { signame } from './signals.js';
 import { readEnvironmentFiles } from './envfile.js';
 import { ProcessLogs } from './child-logs.js';
 import { launchChild, type LiveChild, type StdoutHandler } from './child.js';
+import type { OutputCounts } from './output.js';
 import type { ProcessStateName } from '../events/states.js';
 
 export function machineConfig(c: ProcessConfig): MachineConfig {
@@ -61,6 +62,10 @@ export class Subprocess {
   lastExit: { code: number | null; signal: number | null } | null = null;
   /** Observers of every state change of this process (after the bus has heard it). */
   private stateObservers: Set<(from: ProcessStateName, to: ProcessStateName) => void> | null = null;
+  /** Children forked so far; every one after the first is a restart (stats, metrics). */
+  spawns = 0;
+  /** Bytes read from the child's stdout and stderr, over all its runs. */
+  readonly outputBytes: OutputCounts = { stdout: 0, stderr: 0 };
 
   constructor(
     readonly config: ProcessConfig,
@@ -263,7 +268,7 @@ export class Subprocess {
       return;
     }
     const launched = launchChild(
-      { config: this.config, host: this.host, logs: this.logs, env, extra, stdoutHandler: this.stdoutHandler },
+      { config: this.config, host: this.host, logs: this.logs, env, extra, stdoutHandler: this.stdoutHandler, counts: this.outputBytes },
       {
         execFailed: (child, message) => {
           if (this.child === child) this.child = null;
@@ -281,6 +286,8 @@ export class Subprocess {
       return;
     }
     this.child = launched;
-    if (launched.pid !== undefined) this.dispatch({ kind: 'spawned', pid: launched.pid });
+    if (launched.pid === undefined) return;
+    this.spawns++;
+    this.dispatch({ kind: 'spawned', pid: launched.pid });
   }
 }

@@ -6,6 +6,8 @@ import type { ControlService } from '../control/service.js';
 import type { XmlRpcValue } from './xmlrpc.js';
 import { InfoEncoder } from './info-encoder.js';
 import { SUPERVISOR_METHODS, method, type CallContext, type MethodSpec } from './methods.js';
+import { SUPERVISOR_TS_METHODS } from './methods-ext.js';
+import { RpcCounters, UNKNOWN_METHOD_LABEL } from './counters.js';
 import { anyValue, list, param, plain } from './params.js';
 
 /** Any value names a method: Supervisor looks up str(name), so 1 is just no such method. */
@@ -46,6 +48,7 @@ const SYSTEM_METHODS: Readonly<Record<string, MethodSpec>> = {
 
 const NAMESPACES: Readonly<Record<string, Readonly<Record<string, MethodSpec>>>> = {
   supervisor: SUPERVISOR_METHODS,
+  supervisor_ts: SUPERVISOR_TS_METHODS,
   system: SYSTEM_METHODS,
 };
 
@@ -78,7 +81,11 @@ export class RpcDispatcher {
   private readonly infos = new InfoEncoder();
   private readonly ctx: CallContext;
 
-  constructor(control: ControlService) {
+  constructor(
+    control: ControlService,
+    /** Calls and faults per method (the daemon keeps one across core runs for /metrics). */
+    readonly counters = new RpcCounters(),
+  ) {
     this.ctx = {
       control,
       rpc: {
@@ -97,6 +104,17 @@ export class RpcDispatcher {
   /** Supervisor allows exactly `namespace.method`; anything else is UNKNOWN_METHOD (CVE-2017-11610). */
   async call(name: string, params: XmlRpcValue[]): Promise<XmlRpcValue> {
     const spec = name.split('.')[1]?.startsWith('_') ? undefined : find(name);
+    const label = spec ? name : UNKNOWN_METHOD_LABEL;
+    this.counters.called(label);
+    try {
+      return await this.run(spec, params);
+    } catch (e) {
+      if (e instanceof Fault) this.counters.faulted(label, e.code);
+      throw e;
+    }
+  }
+
+  private async run(spec: MethodSpec | undefined, params: XmlRpcValue[]): Promise<XmlRpcValue> {
     if (!spec) throw new Fault('UNKNOWN_METHOD');
     // Python raises TypeError (INCORRECT_PARAMETERS) on a wrong count before the method runs.
     if (params.length < spec.required || params.length > spec.params.length) throw new Fault('INCORRECT_PARAMETERS');

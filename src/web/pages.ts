@@ -23,7 +23,7 @@ export const CSP =
 export const TAIL_WINDOW = 64 * 1024;
 
 /** The compiled client scripts (tsc puts them next to this module), loaded once. */
-const CLIENT_FILES = ['common.js', 'markup.js', 'status.js', 'tail.js'] as const;
+const CLIENT_FILES = ['common.js', 'markup.js', 'status.js', 'status-stats.js', 'tail.js'] as const;
 const clientCache = new Map<string, Buffer>();
 function clientScript(name: string): Buffer | undefined {
   if (!(CLIENT_FILES as readonly string[]).includes(name)) return undefined;
@@ -113,7 +113,7 @@ ${v.fleet ? '<a href="fleet.html" class="fleet-link">Fleet</a>\n' : ''}<span id=
 </div>
 <main>
 <table id="status" class="status" data-now="${v.now}">
-<thead><tr><th scope="col">State</th><th scope="col">Description</th><th scope="col">Name</th><th scope="col">Actions</th></tr></thead>
+<thead><tr><th scope="col">State</th><th scope="col">Description</th><th scope="col" class="stat" title="CPU of the process and its descendants, % of one core; the last ten minutes">CPU</th><th scope="col" class="stat" title="Resident memory of the process and its descendants; the last ten minutes">Memory</th><th scope="col">Name</th><th scope="col">Actions</th></tr></thead>
 ${statusBodyHtml(infos, v.now)}
 </table>
 <p id="empty" class="empty" hidden></p>

@@ -17,7 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['config'],
   ['logging'],
   ['process'],
-  ['pools', 'supervisor'],
+  ['pools', 'supervisor', 'stats'],
   ['control'],
   ['rpc'],
   ['fleet'],

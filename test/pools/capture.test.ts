@@ -17,7 +17,7 @@ function channel(captureMaxbytes: number, eventsEnabled = true) {
   const logger: Logger = { critical: noop, error: noop, warn: noop, info: noop, trace: noop, blather: noop, debug: (m) => debug.push(m) };
   const out = new OutputChannel({
     channel: 'stdout', processName: 'p', groupName: 'g', captureMaxbytes, eventsEnabled, stripAnsi: false, transform: null,
-    logger, mainlogDebug: true, bus, pid: () => 42,
+    logger, mainlogDebug: true, bus, pid: () => 42, counts: { stdout: 0, stderr: 0 },
     sink: { write: (c) => logged.push(c.toString()), reopen: noop, clear: noop, close: async () => {} },
   });
   const comms = () => events.filter((e) => e.type === 'PROCESS_COMMUNICATION').map((e) => (e as { data: Buffer }).data.toString());

@@ -57,6 +57,10 @@ tr.group th .gsum { color: var(--muted); font-weight: normal; margin-right: 1em;
 .st-STOPPED, .st-EXITED { background: var(--off-bg); color: var(--off-fg); }
 .st-UNKNOWN { background: var(--unk-bg); color: var(--unk-fg); }
 td.desc { font-variant-numeric: tabular-nums; color: var(--muted); }
+td.stat { white-space: nowrap; font-variant-numeric: tabular-nums; color: var(--muted); font-size: .9em; }
+td.stat .val { display: inline-block; min-width: 4.5em; text-align: right; }
+svg.spark { vertical-align: middle; }
+svg.spark polyline { fill: none; stroke: currentColor; stroke-width: 1; }
 td.name a { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: break-all; }
 td.actions { white-space: nowrap; }
 td.actions button, th .gactions button { margin: .1em .15em; }
@@ -77,6 +81,7 @@ pre.log .marker { color: var(--warn-fg); background: var(--warn-bg); display: bl
   table.status td.name { grid-column: 2; grid-row: 1; }
   table.status td.state-cell { grid-column: 1; grid-row: 1; }
   table.status td.desc { grid-column: 1 / 3; }
+  table.status td.stat, table.status th.stat { display: none; }
   table.status td.actions { grid-column: 1 / 3; white-space: normal; }
   td.actions button, th .gactions button { min-height: 2.6em; min-width: 4.5em; }
   pre.log { margin: 0 .3em .3em; }

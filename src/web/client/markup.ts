@@ -86,6 +86,16 @@ function button(label: string, action: string, target: string, disabled: boolean
 }
 
 /**
+ * The CPU and memory cells (docs/metrics.md): a dash here (and without JavaScript); the
+ * client (status-stats.ts) puts a value and a sparkline in them once stats arrive. Kept
+ * this small on purpose: at 1000 processes every byte of a row is a kilobyte of page.
+ */
+export const STATS_CELLS_HTML = '<td class="stat cpu">–</td><td class="stat mem">–</td>';
+
+export const SPARK_W = 60;
+export const SPARK_H = 16;
+
+/**
  * One process row. data-pid and data-start let the client pick up a server-rendered row
  * (and tick its uptime) before its first event arrives.
  */
@@ -99,6 +109,7 @@ export function processRowHtml(i: RowInfo, now: number): string {
     `<tr class="proc" data-name="${f}" data-state="${escapeHtml(i.statename)}" data-pid="${i.pid}" data-start="${i.start}">` +
     `<td class="state-cell"><span class="${escapeHtml(stateClass(i))}">${escapeHtml(i.statename)}</span></td>` +
     `<td class="desc">${escapeHtml(describe(i, now))}</td>` +
+    STATS_CELLS_HTML +
     `<td class="name"><a href="${escapeHtml(tailHref(full))}" title="Log of ${f}">${escapeHtml(displayName(i))}</a></td>` +
     `<td class="actions">${buttons}</td></tr>`
   );
@@ -117,7 +128,7 @@ export function isSolo(group: string, size: number, firstName: string | undefine
 export function groupHeadHtml(group: string, running: number, members: readonly { name: string }[]): string {
   const g = escapeHtml(group);
   return (
-    `<tbody data-group="${g}"${isSolo(group, members.length, members[0]?.name) ? ' class="solo"' : ''}><tr class="group"><th colspan="4" scope="rowgroup">` +
+    `<tbody data-group="${g}"${isSolo(group, members.length, members[0]?.name) ? ' class="solo"' : ''}><tr class="group"><th colspan="6" scope="rowgroup">` +
     `<span class="gname">${g}</span> <span class="gsum">${groupSummary(running, members.length)}</span> <span class="gactions">` +
     button('Start group', 'group-start', group, false) +
     ' ' +

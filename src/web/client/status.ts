@@ -19,6 +19,7 @@ import {
   type RowAction,
   type RowInfo,
 } from './markup.js';
+import { StatsColumns, type StatsEvent } from './status-stats.js';
 
 interface Row {
   info: RowInfo;
@@ -209,6 +210,8 @@ function applyFilter(): void {
 }
 
 function removeGroup(g: Group): void {
+  // A state event of its processes still waiting for the next frame would build it again.
+  for (const [k, info] of pending) if (info.group === g.name) pending.delete(k);
   for (const k of g.rows.keys()) rows.delete(k);
   g.tbody.remove();
   groups.delete(g.name);
@@ -278,8 +281,11 @@ interface ProcessEvent {
   info: RowInfo | null;
 }
 
+const statsColumns = new StatsColumns(table);
+
 function connect(): void {
-  const es = new EventSource('api/events');
+  const es = new EventSource('api/events?stats=1');
+  es.addEventListener('stats', (ev) => statsColumns.onStats(JSON.parse((ev as MessageEvent<string>).data) as StatsEvent));
   es.addEventListener('hello', (ev) => {
     const d = JSON.parse((ev as MessageEvent<string>).data) as { processes: RowInfo[]; supervisor: { statename: string } };
     if (d.processes[0]) skew = d.processes[0].now - Date.now() / 1000;
@@ -393,3 +399,4 @@ stats.hydrateMs = performance.now() - hydrateStart;
 byId('empty').textContent = NO_MATCH;
 byId('conn').textContent = 'connecting…';
 connect();
+void statsColumns.load();

@@ -1,0 +1,74 @@
+// Our own XML-RPC methods, in their own `supervisor_ts` namespace so that `supervisor.*`
+// stays exactly Supervisor 4.2.5's (clients of plugins already expect extra namespaces in
+// system.listMethods). Declared like SUPERVISOR_METHODS; dispatch.ts derives the same
+// introspection and argument checks from this table.
+import type { DaemonStats, ProcessStats, StatsHistory } from '../control/types.js';
+import { Fault } from '../errors/faults.js';
+import { XmlRpcDouble, type XmlRpcValue } from './xmlrpc-types.js';
+import { integer, param, text, type Returns } from './params.js';
+import { method, type MethodSpec } from './methods.js';
+
+const processName = param(text, 'name', "the process name (or 'group:name')");
+
+/** Rates and seconds always travel as doubles, so a client never sees 0 one time and 0.5 the next as different types. */
+const double = (x: number): XmlRpcDouble => new XmlRpcDouble(x);
+
+function encodeStats(s: ProcessStats): XmlRpcValue {
+  const { history, ...rest } = s;
+  const out: { [k: string]: XmlRpcValue } = { ...rest, cpu_percent: double(s.cpu_percent), cpu_seconds: double(s.cpu_seconds), sampled_at: double(s.sampled_at) };
+  if (history) out.history = encodeHistory(history);
+  return out;
+}
+
+function encodeHistory(h: StatsHistory): XmlRpcValue {
+  return { ...h, cpu_percent: h.cpu_percent.map(double) };
+}
+
+const stats: Returns<ProcessStats> = {
+  wire: 'struct',
+  name: 'result',
+  doc: 'the process stats struct (docs/metrics.md)',
+  encode: encodeStats,
+};
+
+export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
+  getProcessStats: method({
+    help: 'Get the resource numbers of one process and its descendants (CPU, memory, descriptors, threads, restarts, last exit, output bytes)',
+    params: [processName],
+    returns: stats,
+    call: ({ control }, name) => control.getProcessStats(name),
+  }),
+  getAllProcessStats: method({
+    help: 'Get the resource numbers of every process, by group then name',
+    params: [],
+    returns: { wire: 'array', name: 'result', doc: 'one process stats struct per process', encode: (l: ProcessStats[]) => l.map(encodeStats) },
+    call: ({ control }) => control.getAllProcessStats(),
+  }),
+  getProcessStatsHistory: method({
+    help: 'Get the last ten minutes of one process: CPU %, memory, descriptors and threads, oldest first',
+    params: [processName, param(integer, 'points', 'at most this many points (1 to 600), each the mean of the seconds it covers')],
+    returns: { wire: 'struct', name: 'result', doc: 'step, end, cpu_percent, rss_bytes, fds, threads', encode: (h: StatsHistory) => encodeHistory(h) },
+    call: async ({ control }, name, points) => {
+      if (points < 1 || points > 600) throw new Fault('INCORRECT_PARAMETERS', 'points must be between 1 and 600');
+      return (await control.getProcessStats(name, { points })).history!;
+    },
+  }),
+  getDaemonStats: method({
+    help: "Get supervisord's own numbers: CPU, memory, event-loop lag and utilization, the last stats pass's duration",
+    params: [],
+    returns: {
+      wire: 'struct',
+      name: 'result',
+      doc: 'statename, pid, start_time, cpu_seconds, rss_bytes, event_loop_lag_seconds, event_loop_utilization, stats_pass_seconds',
+      encode: (d: DaemonStats) => ({
+        ...d,
+        start_time: double(d.start_time),
+        cpu_seconds: double(d.cpu_seconds),
+        event_loop_lag_seconds: double(d.event_loop_lag_seconds),
+        event_loop_utilization: double(d.event_loop_utilization),
+        stats_pass_seconds: double(d.stats_pass_seconds),
+      }),
+    },
+    call: ({ control }) => control.daemonStats(),
+  }),
+};
