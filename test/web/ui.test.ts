@@ -312,6 +312,9 @@ describe('web UI in Chromium', { skip }, () => {
       await c.call('supervisor.stopProcessGroup', ['added']);
       await c.call('supervisor.removeProcessGroup', ['added']);
       await page.locator('tbody[data-group="added"]').waitFor({ state: 'detached', timeout: 5000 });
+      // Updates queued before the removal (the stop's STOPPED events) must not bring it back.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      assert.equal(await page.locator('tbody[data-group="added"]').count(), 0);
     } finally {
       c.close();
     }
