@@ -114,6 +114,18 @@ const DELIBERATE: Record<string, { why: string; key: (s: Step) => unknown }> = {
     why: 'a multicall entry that is not a struct is an INCORRECT_PARAMETERS result, where Supervisor answers HTTP 500',
     key: (s) => (s.error === 'HTTP 500' ? 'rejected' : JSON.stringify(s.result).includes('"faultCode":2') ? 'rejected' : s),
   },
+  'startAllProcesses nowait': {
+    // Not a difference of ours: Supervisor reaps right after each fork, so `quick` (sh -c
+    // "exit 1") is SPAWN_ERROR when it exited before that reap (a loaded machine) and OK
+    // otherwise. Everything else in the list must be equal.
+    why: "a race in Supervisor: a child that exits within microseconds of its fork is SPAWN_ERROR or OK",
+    key: (s) =>
+      Array.isArray(s.result)
+        ? (s.result as { name: string; status: number; description: string }[]).map((r) =>
+            r.name === 'quick' && r.status === 50 ? { ...r, status: 80, description: 'OK' } : r,
+          )
+        : s,
+  },
   'signalProcess signal float': {
     why: "a non-integer double is BAD_SIGNAL; Supervisor truncates it (int(28.5) = 28) and sends that signal",
     key: (s) => (s.result === true || s.fault?.[0] === 11 ? 'handled' : s),
