@@ -95,5 +95,6 @@ export function systemdNotifyExtension(opts: NotifyOptions = {}): DaemonExtensio
         if (statusTimer) clearTimeout(statusTimer);
       };
     },
+    settle: () => sender?.flush() ?? Promise.resolve(),
   };
 }

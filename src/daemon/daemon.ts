@@ -47,7 +47,11 @@ export interface DaemonExtension {
   servers?(ctx: RouteContext): HttpServers[];
   /** Awaited after attach, right before autostart (e.g. stopping a killed daemon's leftover children). */
   beforeAutostart?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Promise<void>;
+  /** Awaited (at most SETTLE_MS) before the daemon exits: what it still has to send (STOPPING=1). */
+  settle?(): Promise<void>;
 }
+
+const SETTLE_MS = 3000;
 
 export interface RouteContext {
   daemon: Daemon;
@@ -303,6 +307,7 @@ export class Daemon {
       this.removePidfile();
       if (action === 'shutdown' || this.pendingAction === 'shutdown') {
         this.stats.stop();
+        await this.settleExtensions();
         await this.logger.close();
         return this.exitStatus;
       }
@@ -315,6 +320,13 @@ export class Daemon {
       }
       await this.logger.close();
     }
+  }
+
+  private async settleExtensions(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)));
+    await Promise.race([Promise.all(this.extensions.map((e) => e.settle?.())), deadline]);
+    clearTimeout(timer);
   }
 
   /** Signal entry points, wired by the CLI. */

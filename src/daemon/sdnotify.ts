@@ -42,6 +42,8 @@ export interface NotifySender {
   readonly via: 'libc' | 'systemd-notify';
   /** `message` is newline-separated VARIABLE=VALUE assignments, as sd_notify takes them. */
   send(message: string): void;
+  /** Resolves once every message given so far has gone out (the daemon waits before it exits). */
+  flush(): Promise<void>;
 }
 
 function errnoText(errno: number): string {
@@ -76,6 +78,7 @@ function libcSender(addr: Buffer, warn: (message: string) => void): NotifySender
       if (errno !== lastErrno) warn(`could not notify systemd: ${errnoText(errno)}`);
       lastErrno = errno;
     },
+    flush: () => Promise.resolve(),
   };
 }
 
@@ -83,10 +86,12 @@ function systemdNotifySender(socketValue: string, env: NodeJS.ProcessEnv, warn: 
   const queue: string[] = [];
   let busy = false;
   let warned = false;
+  const drained: (() => void)[] = [];
   const next = (): void => {
     const message = queue.shift();
     if (message === undefined) {
       busy = false;
+      for (const resolve of drained.splice(0)) resolve();
       return;
     }
     busy = true;
@@ -101,9 +106,13 @@ function systemdNotifySender(socketValue: string, env: NodeJS.ProcessEnv, warn: 
   return {
     via: 'systemd-notify',
     send(message) {
+      // One systemd-notify run per message is slow on a loaded machine: a status update still
+      // waiting is superseded by any later message, which carries the current STATUS= too.
+      if (message.includes('STATUS=')) for (let i = queue.length - 1; i >= 0; i--) if (queue[i]!.startsWith('STATUS=')) queue.splice(i, 1);
       queue.push(message);
       if (!busy) next();
     },
+    flush: () => (busy ? new Promise<void>((resolve) => drained.push(resolve)) : Promise.resolve()),
   };
 }
 

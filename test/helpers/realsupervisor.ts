@@ -100,7 +100,7 @@ async function startSupervisorOnce(options: SupervisorOptions): Promise<RunningS
   if (pid === undefined) throw new Error(`could not spawn ${bin}`);
 
   const unixUrl = `unix://${socketPath}`;
-  const makeClient = () => new XmlRpcClient(unixUrl, { username: auth?.username ?? null, password: auth?.password ?? null, timeoutMs: 5000 });
+  const makeClient = () => new XmlRpcClient(unixUrl, { username: auth?.username ?? null, password: auth?.password ?? null, timeoutMs: 30_000 });
 
   const stop = async (): Promise<void> => {
     if (!exited(child)) {

@@ -110,7 +110,9 @@ test('CPU, memory, threads, descriptors and tree size of a program that forks, a
   assert.equal(stats.ready, true);
   const history = python(url, "s.supervisor_ts.getProcessStatsHistory('hog', 600)") as { cpu_percent: number[]; rss_bytes: number[]; step: number };
   assert.equal(history.step, 1);
-  assert.ok(Math.max(...history.cpu_percent) >= 20, `the spin shows in the history: ${history.cpu_percent.join(' ')}`);
+  // The CPU time in the history, not a peak: on a loaded machine the spin is spread thin.
+  const spunInHistory = history.cpu_percent.reduce((a, b) => a + b, 0) * history.step / 100;
+  assert.ok(spunInHistory >= 0.1, `the spin shows in the history (${spunInHistory} s): ${history.cpu_percent.join(' ')}`);
   assert.ok(history.rss_bytes.at(-1)! > 50 * 2 ** 20);
 });
 
