@@ -95,11 +95,10 @@ function segmentRegExp(seg: string, pattern: string): RegExp {
   }
 }
 
-/** Compile one absolute pattern without braces. */
+/** Compile one absolute, normalized pattern (path.resolve has taken `..` away) without braces. */
 export function compileGlob(pattern: string): PathGlob {
   if (!pattern.startsWith('/')) throw new DatatypeError(`'${pattern}' is not an absolute path`);
   const segs = pattern.split('/').filter((s) => s !== '' && s !== '.');
-  if (segs.includes('..')) throw new DatatypeError(`'..' is not allowed in '${pattern}'`);
   let i = 0;
   while (i < segs.length - 1 && !MAGIC.test(segs[i]!)) i++;
   // A literal file path watches its directory: editors replace files by rename, which a

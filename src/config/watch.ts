@@ -29,9 +29,9 @@ const MAX_DEBOUNCE_MS = 3600_000;
 
 /** `500ms`, `0.5s`, `2s`, `1m`; a bare number is seconds, like every other duration key. */
 export function debounce(v: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(v);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(v);
   if (!m) throw new DatatypeError('must be a duration such as 500ms, 2s or 1m (a bare number is seconds)');
-  const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[(m[2] ?? 's').toLowerCase()]!;
+  const ms = Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3600_000 } as Record<string, number>)[(m[2] ?? 's').toLowerCase()]!;
   if (ms > MAX_DEBOUNCE_MS) throw new DatatypeError('must be at most 1 hour');
   return Math.round(ms);
 }
