@@ -20,7 +20,8 @@ export const fsWatchBackend: WatchBackend = (dir, listener, onGone) => {
 
 interface Shared {
   close(): void;
-  listeners: Set<DirListener>;
+  /** Each listener with what it does when the directory goes away. */
+  listeners: Map<DirListener, (dir: string) => void>;
 }
 
 /** A failed inotify_add_watch, with what an operator needs to fix it. */
@@ -60,22 +61,23 @@ export class DirWatches {
   add(dir: string, listener: DirListener, onGone: (dir: string) => void): void {
     const had = this.dirs.get(dir);
     if (had) {
-      had.listeners.add(listener);
+      had.listeners.set(listener, onGone);
       return;
     }
-    const listeners = new Set<DirListener>([listener]);
+    const listeners = new Map<DirListener, (dir: string) => void>([[listener, onGone]]);
     let handle: { close(): void };
     try {
       if (this.dirs.size >= this.maxWatches) throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' });
       handle = this.backend(
         dir,
         (ev, name) => {
-          for (const l of [...listeners]) l(ev, name);
+          for (const l of [...listeners.keys()]) l(ev, name);
         },
         () => {
           // The directory went away (or the watch broke): its owners rescan from the parent's event.
+          const owners = [...listeners.values()];
           this.drop(dir);
-          onGone(dir);
+          for (const gone of owners) gone(dir);
         },
       );
     } catch (e) {
