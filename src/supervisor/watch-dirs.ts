@@ -22,6 +22,7 @@ interface Shared {
   close(): void;
   /** Each listener with what it does when the directory goes away. */
   listeners: Map<DirListener, (dir: string) => void>;
+  ino: string;
 }
 
 /** A failed inotify_add_watch, with what an operator needs to fix it. */
@@ -57,14 +58,20 @@ export class DirWatches {
     return this.dirs.size;
   }
 
-  /** Listen to one directory; throws WatchLimitError (ENOSPC, EACCES, ...) when it cannot be watched. */
-  add(dir: string, listener: DirListener, onGone: (dir: string) => void): void {
+  /**
+   * Listen to one directory (`ino`: who it is, inode and birth time, when the caller looked); throws
+   * WatchLimitError (ENOSPC, EACCES, ...) when it cannot be watched. A directory replaced
+   * under the same path (rm -rf and made again) has a new inode: the old watch is dead,
+   * so it is opened again for every listener.
+   */
+  add(dir: string, listener: DirListener, onGone: (dir: string) => void, ino = ''): void {
     const had = this.dirs.get(dir);
-    if (had) {
+    if (had && had.ino === ino) {
       had.listeners.set(listener, onGone);
       return;
     }
-    const listeners = new Map<DirListener, (dir: string) => void>([[listener, onGone]]);
+    const listeners = had?.listeners ?? new Map<DirListener, (dir: string) => void>();
+    if (had) this.drop(dir);
     let handle: { close(): void };
     try {
       if (this.dirs.size >= this.maxWatches) throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), { code: 'ENOSPC' });
@@ -84,7 +91,8 @@ export class DirWatches {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
       throw new WatchLimitError(dir, code, (e as Error).message);
     }
-    this.dirs.set(dir, { close: () => handle.close(), listeners });
+    listeners.set(listener, onGone);
+    this.dirs.set(dir, { close: () => handle.close(), listeners, ino });
   }
 
   remove(dir: string, listener: DirListener): void {

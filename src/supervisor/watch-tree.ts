@@ -17,8 +17,23 @@ export interface TreeEvents {
   failed(failures: WatchLimitError[]): void;
 }
 
+/** inode:birthtime of a directory, or null when it is missing or not a directory. */
+async function identity(dir: string): Promise<string | null> {
+  try {
+    const st = await lstat(dir, { bigint: true });
+    return st.isDirectory() ? `${st.ino}:${st.birthtimeNs}` : null;
+  } catch {
+    return null;
+  }
+}
+
 export class WatchTree {
   private listeners = new Map<string, DirListener>();
+  /**
+   * Who each watched directory is (inode and birth time: ext4 gives a directory made right
+   * after an rm -rf the freed inode again). The same path as someone else is a new directory.
+   */
+  private inodes = new Map<string, string>();
   /** Matching files seen, so a removed directory knows whether it held any. */
   private files = new Set<string>();
   private failures = new Map<string, WatchLimitError>();
@@ -54,6 +69,7 @@ export class WatchTree {
     this.closed = true;
     for (const [dir, l] of this.listeners) this.dirs.remove(dir, l);
     this.listeners.clear();
+    this.inodes.clear();
   }
 
   matches(path: string): boolean {
@@ -73,13 +89,17 @@ export class WatchTree {
   /** Watch dir and what is below it; `found` collects matching files that were not known (new directories). */
   private async walk(dir: string, found: string[] | null, failed: WatchLimitError[]): Promise<void> {
     if (this.closed || !this.wantsDir(dir)) return;
+    const ino = await identity(dir);
+    if (ino === null) return; // gone meanwhile, or not a directory: nothing to watch
+    if (this.closed) return;
+    if (this.listeners.has(dir) && this.inodes.get(dir) !== ino) this.forget(dir);
     if (!this.listeners.has(dir)) {
       const l: DirListener = (ev, name) => this.event(dir, ev, name);
       try {
-        this.dirs.add(dir, l, (gone) => this.forget(gone));
+        this.dirs.add(dir, l, (gone) => this.forget(gone), ino);
       } catch (e) {
         if (!(e instanceof WatchLimitError)) throw e;
-        // Gone between readdir and watch: nothing to watch.
+        // Gone between lstat and watch: nothing to watch.
         if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') {
           failed.push(e);
           this.failures.set(dir, e);
@@ -87,6 +107,7 @@ export class WatchTree {
         return;
       }
       this.listeners.set(dir, l);
+      this.inodes.set(dir, ino);
     }
     let entries;
     try {
@@ -114,7 +135,7 @@ export class WatchTree {
     }
     const full = join(dir, name);
     // inotify reports a watched directory's own removal under its own name (IN_DELETE_SELF).
-    if (ev === 'rename' && name === basename(dir)) void this.selfCheck(dir);
+    if (ev === 'rename' && name === basename(dir)) void this.recheck(dir, true);
     if (this.ignored(full)) return;
     if (ev === 'change' && !this.listeners.has(full)) {
       if (this.matches(full)) {
@@ -146,7 +167,7 @@ export class WatchTree {
       return;
     }
     if (isDir) {
-      if (this.listeners.has(full)) return;
+      if (this.listeners.has(full)) return this.recheck(full);
       const found: string[] = [];
       const failed: WatchLimitError[] = [];
       await this.walk(full, found, failed);
@@ -161,15 +182,29 @@ export class WatchTree {
     this.on.change(full, known ? 'replaced' : 'created');
   }
 
-  private async selfCheck(dir: string): Promise<void> {
-    try {
-      await lstat(dir);
-    } catch {
-      if (this.closed || !this.listeners.has(dir)) return;
-      const held = this.hasFilesBelow(dir);
-      this.forget(dir);
+  /**
+   * A watched directory's own removal (IN_DELETE_SELF) or its name reused: gone, or the
+   * same path with a new inode (a tree replaced by rm -rf and mkdir), whose new contents
+   * are watched at once.
+   */
+  private async recheck(dir: string, selfEvent = false): Promise<void> {
+    const ino = await identity(dir);
+    // Without birth times (some file systems) the inode alone cannot tell: after the event
+    // of its own removal, a directory at the same path is taken for a new one.
+    const unsure = selfEvent && ino !== null && ino.endsWith(':0');
+    if (unsure && this.listeners.has(dir)) this.inodes.set(dir, '');
+    if (this.closed || !this.listeners.has(dir) || this.inodes.get(dir) === ino) return;
+    const held = this.hasFilesBelow(dir);
+    this.forget(dir);
+    if (ino === null) {
       if (held) this.on.change(dir, 'deleted');
+      return;
     }
+    const found: string[] = [];
+    const failed: WatchLimitError[] = [];
+    await this.walk(dir, found, failed);
+    this.report(failed);
+    if (held || found.length) this.on.change(found[0] ?? dir, 'replaced');
   }
 
   /** True when each root holds a watch (a root removed and made again needs a new scan). */
@@ -190,6 +225,7 @@ export class WatchTree {
       if (d !== dir && !d.startsWith(prefix)) continue;
       this.dirs.remove(d, l);
       this.listeners.delete(d);
+      this.inodes.delete(d);
     }
     for (const f of [...this.files]) if (f.startsWith(prefix)) this.files.delete(f);
   }

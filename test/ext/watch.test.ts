@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestDaemon, waitFor } from '../helpers/daemon.js';
+import { spawnSync } from 'node:child_process';
+import { OUR_SUPERVISORCTL, TestDaemon, waitFor } from '../helpers/daemon.js';
 import { startInProcess } from '../control/helpers.js';
 import { attachWatch } from '../../src/supervisor/watch.js';
 import { DirWatches, fsWatchBackend } from '../../src/supervisor/watch-dirs.js';
@@ -154,5 +155,40 @@ test('past the inotify watch limit: one WARN naming the program and the limit, t
   } finally {
     await d.stop();
     rmSync(app, { recursive: true, force: true });
+  }
+});
+
+test('two programs share the watches of a directory; removing one (update) leaves the other watching; a tree deleted and made again is watched again', async () => {
+  const d = new TestDaemon();
+  const app = join(d.dir, 'app');
+  tree(app, { 'a.py': '', 'sub/b.py': '' });
+  const prog = (name: string) => `[program:${name}]\ncommand=sleep 1000\nstartsecs=0\nwatch=${app}/**/*.py\nwatch_debounce=200ms\n\n`;
+  d.opts.programs = prog('one') + prog('two');
+  await d.start();
+  try {
+    const spawns = (name: string) => count(d.mainLog(), new RegExp(`spawned: '${name}'`));
+    await waitFor('both scans', () => count(d.mainLog(), /INFO watch: '\w+' watches 2 files in 2 directories/) === 2, 10_000);
+    assert.match(d.mainLog(), /INFO watch: 'two' watches .*this daemon holds 2 inotify watches/, 'the same directories, watched once');
+    appendFileSync(join(app, 'sub', 'b.py'), 'x');
+    await waitFor('both restarted', () => spawns('one') === 2 && spawns('two') === 2, 10_000);
+
+    await d.writeConfig(prog('one'));
+    const upd = spawnSync(OUR_SUPERVISORCTL, ['-c', d.conf, 'update'], { encoding: 'utf8', timeout: 20_000 });
+    assert.match(upd.stdout, /two: removed process group/);
+    await d.waitState('one', 'RUNNING');
+    appendFileSync(join(app, 'sub', 'b.py'), 'y');
+    await waitFor('one restarted after two left', () => spawns('one') === 3, 10_000);
+    assert.equal(spawns('two'), 2);
+
+    // A deploy that replaces the whole tree: one restart, then the new tree is watched.
+    rmSync(app, { recursive: true });
+    tree(app, { 'a.py': 'new', 'sub/b.py': 'new' });
+    await waitFor('the restart for the replaced tree', () => spawns('one') === 4, 10_000);
+    await d.waitState('one', 'RUNNING');
+    await sleep(500);
+    appendFileSync(join(app, 'sub', 'b.py'), 'z');
+    await waitFor('a change in the new tree', () => spawns('one') === 5, 10_000);
+  } finally {
+    await d.stop();
   }
 });
