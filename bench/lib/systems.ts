@@ -42,6 +42,9 @@ export interface Prog {
   stdoutLog?: string;
   maxbytes?: number; // 0 = never rotate
   backups?: number;
+  /** Extra keys: INI lines for Supervisor's sections, app options for PM2. */
+  ini?: string;
+  pm2?: Record<string, unknown>;
 }
 
 export interface ProcInfo {
@@ -128,6 +131,7 @@ class SupervisorSystem implements System {
       if (p.stdoutLog) s += `stdout_logfile=${p.stdoutLog.replace(/%/g, '%%')}\n`;
       if (p.maxbytes !== undefined) s += `stdout_logfile_maxbytes=${p.maxbytes}\n`;
       if (p.backups !== undefined) s += `stdout_logfile_backups=${p.backups}\n`;
+      if (p.ini) s += p.ini;
       s += '\n';
     }
     return s;
@@ -260,6 +264,7 @@ class Pm2System implements System {
       out_file: p.stdoutLog ?? join(this.home, 'logs', `${p.name}-out.log`),
       error_file: join(this.home, 'logs', `${p.name}-error.log`),
       merge_logs: true,
+      ...p.pm2,
     };
   }
 

@@ -9,6 +9,7 @@ import { parseProbe } from './probe.js';
 import { RAW, type Section } from './section.js';
 import { isMissingFile } from './system.js';
 import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
+import { parseWatch, WATCH_KEYS } from './watch.js';
 
 export const EXTENSION_KEYS = [
   'depends_on',
@@ -37,6 +38,7 @@ export const EXTENSION_KEYS = [
   'schedule_catchup',
   'cron_restart',
   'essential',
+  ...WATCH_KEYS,
 ] as const;
 
 type Condition = ProcessExtensions['dependsOn'][number]['condition'];
@@ -182,6 +184,7 @@ export function parseExtensions(sec: Section, names: Expansions): ProcessExtensi
     environmentFiles: envFiles,
     ...scheduleKeys(sec, c),
     essential: false,
+    watch: parseWatch(sec, names),
   };
   ext.essential = essential(sec, c, ext.schedule);
   return ext;

@@ -129,6 +129,11 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;cron_restart=0 4 * * *        ; cron times to restart this program at if it is RUNNING (default: none)
 ;essential=false               ; true: when this program is done for good (FATAL, or exited and not
 ;                              ; restarted), stop everything and exit with its status (containers)
+;watch=/srv/app/**/*.py, /etc/app.conf ; restart when a matching file changes (globs: * ? [] {} **;
+;                              ; relative to directory, or to this file's directory)
+;watch_ignore=*.pyc, __pycache__ ; globs to ignore: a name alone matches at any depth
+;watch_debounce=500ms          ; a burst of changes ends after this much quiet (ms, s, m)
+;watch_signal=restart          ; restart, or a signal (e.g. HUP) to send instead
 
 ; An event listener pool: processes that receive events on stdin. It takes the
 ; program keys above plus the ones marked here.

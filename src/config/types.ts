@@ -6,6 +6,7 @@
 import type { CronSchedule } from './cron.js';
 import type { ProbeSpec } from './probe.js';
 import type { MetricsConfig } from './metrics.js';
+import type { WatchConfig } from './watch.js';
 
 export type LogfileSetting =
   | { kind: 'auto' } // a file in childlogdir, created at spawn time
@@ -105,6 +106,8 @@ export interface ProcessExtensions {
   cronRestart: CronSchedule | null;
   /** The daemon stops everything and exits with this program's status once it is done for good. */
   essential: boolean;
+  /** Restart (or signal) on file changes (docs/extensions.md, Restart on file changes). */
+  watch: WatchConfig | null;
 }
 
 export type SocketConfig =

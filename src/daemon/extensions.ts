@@ -7,6 +7,8 @@ import { EventListenerPool } from '../pools/pool.js';
 import { FastCGIProcessGroup } from '../pools/fcgi.js';
 import { attachMonitors } from '../supervisor/monitors.js';
 import { attachScheduler } from '../supervisor/scheduler.js';
+import { attachWatch } from '../supervisor/watch.js';
+import { DirWatches } from '../supervisor/watch-dirs.js';
 import type { Route } from '../http/server.js';
 import { stateFileExtension } from './statefile.js';
 import { exitPolicyExtension, systemdNotifyExtension } from './container.js';
@@ -18,6 +20,7 @@ export function installExtensions(daemon: Daemon): void {
   daemon.use(webExtension());
   daemon.use(monitorsExtension()); // healthcheck, memory_limit
   daemon.use({ attach: ({ supervisor, bus, logger }) => attachScheduler(supervisor, bus, logger) }); // schedule, cron_restart
+  daemon.use(watchExtension()); // watch: restart on file changes
   daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
   daemon.use(groupTypesExtension(daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
   daemon.use(exitPolicyExtension()); // essential, exit_when
@@ -39,6 +42,11 @@ export function groupTypesExtension(daemon: Daemon): DaemonExtension {
       }
     },
   };
+}
+
+/** watch: one set of directory watches per core run, closed with it. */
+export function watchExtension(): DaemonExtension {
+  return { attach: ({ supervisor, bus, logger }) => attachWatch(supervisor, bus, logger, new DirWatches()) };
 }
 
 /** memoryIntervalMs: memory_limit sampling period (5 s). */

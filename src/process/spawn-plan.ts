@@ -1,7 +1,7 @@
 // How a resolved command becomes the exact spawn() call: the stand-in child for failures
 // Supervisor reports from the forked child, stderr redirection, setsid, uid/gid.
 import type { SpawnOptions } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import type { ProcessConfig } from '../config/types.js';
 import { lookupPasswd } from './users.js';
 
@@ -24,6 +24,23 @@ export function childSetupError(c: ProcessConfig): string | null {
       if (!statSync(c.directory).isDirectory()) return `couldn't chdir to ${c.directory}: ENOTDIR`;
     } catch (e) {
       return `couldn't chdir to ${c.directory}: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`;
+    }
+  }
+  return c.ext.watch ? watchRootError(c.ext.watch.roots) : null;
+}
+
+/**
+ * `watch` (extension): a root that is missing or unreadable is a spawn error, as a bad
+ * `directory` is: a program that would silently never restart on its changes is worse
+ * than one that says at once why it cannot start (BACKOFF, then FATAL).
+ */
+function watchRootError(roots: readonly string[]): string | null {
+  for (const root of roots) {
+    try {
+      if (!statSync(root).isDirectory()) return `couldn't watch ${root}: ENOTDIR`;
+      accessSync(root, constants.R_OK | constants.X_OK);
+    } catch (e) {
+      return `couldn't watch ${root}: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`;
     }
   }
   return null;

@@ -30,6 +30,7 @@ test('extension defaults keep Supervisor behaviour', () => {
     environmentFiles: [],
     ...NO_SCHEDULE,
     essential: false,
+    watch: null,
   });
 });
 
@@ -100,6 +101,7 @@ test('every extension key', () => {
     ],
     ...NO_SCHEDULE, // the schedule keys: test/config/schedule.test.ts
     essential: true,
+    watch: null, // the watch keys: test/config/watch.test.ts
   });
   assert.deepEqual(cfg.warnings, [], 'extension keys are known keys');
 });
