@@ -6,6 +6,7 @@ import { checkTimeZone, CronError, parseCron, type CronSchedule } from './cron.j
 import { boolean, byteSize, DatatypeError, integer, listOfStrings } from './datatypes.js';
 import type { Expansions } from './expand.js';
 import { parseProbe } from './probe.js';
+import { parseReadiness, READINESS_KEYS } from './readiness.js';
 import { RAW, type Section } from './section.js';
 import { isMissingFile } from './system.js';
 import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
@@ -39,10 +40,11 @@ export const EXTENSION_KEYS = [
   'cron_restart',
   'essential',
   ...WATCH_KEYS,
+  ...READINESS_KEYS,
 ] as const;
 
 type Condition = ProcessExtensions['dependsOn'][number]['condition'];
-const CONDITIONS: readonly Condition[] = ['started', 'healthy', 'completed'];
+const CONDITIONS: readonly Condition[] = ['started', 'ready', 'healthy', 'completed'];
 
 function atLeast(min: number): (v: string) => number {
   return (v) => {
@@ -77,7 +79,7 @@ function dependsOn(v: string): ProcessExtensions['dependsOn'] {
       const cond = colon === -1 ? 'started' : item.slice(colon + 1).trim().toLowerCase();
       const condition = CONDITIONS.find((c) => c === cond);
       if (condition === undefined) {
-        throw new DatatypeError(`unknown condition '${cond}' for '${name}' (use started, healthy or completed)`);
+        throw new DatatypeError(`unknown condition '${cond}' for '${name}' (use started, ready, healthy or completed)`);
       }
       if (!name || /[\s/:]/.test(name)) throw new DatatypeError(`'${item}' is not a program name`);
       return { name, condition };
@@ -155,7 +157,7 @@ function fileProblemText(file: string, code: string): string {
   return `can't read ${file}: ${code}`;
 }
 
-export function parseExtensions(sec: Section, names: Expansions): ProcessExtensions {
+export function parseExtensions(sec: Section, names: Expansions, startsecs: number): ProcessExtensions {
   const c = <T>(key: string, def: string, fn: (v: string) => T): T => sec.conv(key, def, fn, names);
   const envFiles = environmentFiles(sec, names);
   const ext: ProcessExtensions = {
@@ -185,6 +187,7 @@ export function parseExtensions(sec: Section, names: Expansions): ProcessExtensi
     ...scheduleKeys(sec, c),
     essential: false,
     watch: parseWatch(sec, names),
+    ...parseReadiness(sec, c, startsecs),
   };
   ext.essential = essential(sec, c, ext.schedule);
   return ext;

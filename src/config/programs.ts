@@ -182,7 +182,7 @@ export function processesFromSection(ctx: LoadContext, sectionName: string, grou
       serverurl,
       processNum,
       numprocs,
-      ext: parseExtensions(sec, names),
+      ext: parseExtensions(sec, names, startsecs),
       source: { file: sec.file, section: sectionName, ...(sectionLine !== undefined ? { line: sectionLine } : {}) },
     });
   }

@@ -75,7 +75,7 @@ export interface ProcessConfig {
 }
 
 export interface ProcessExtensions {
-  dependsOn: { name: string; condition: 'started' | 'healthy' | 'completed' }[];
+  dependsOn: { name: string; condition: 'started' | 'ready' | 'healthy' | 'completed' }[];
   dependsTimeout: number;
   healthcheck: ProbeSpec | null;
   healthcheckInterval: number;
@@ -108,7 +108,20 @@ export interface ProcessExtensions {
   essential: boolean;
   /** Restart (or signal) on file changes (docs/extensions.md, Restart on file changes). */
   watch: WatchConfig | null;
+  /** What gates STARTING -> RUNNING (docs/extensions.md, Readiness); null = startsecs alone, as Supervisor. */
+  ready: ReadySpec | null;
+  /** Seconds a program with `ready` may take to become ready (startsecs is then the minimum). */
+  readyTimeout: number;
+  /** Seconds between WATCHDOG=1 pings a ready=notify program must keep (0 = no watchdog). */
+  watchdogSec: number;
+  watchdogSignal: number;
 }
+
+/** `ready =`: sd_notify READY=1, a line of output, or a probe that passes (the healthcheck syntax). */
+export type ReadySpec =
+  | { kind: 'notify' }
+  | { kind: 'log'; pattern: RegExp; source: string; stream: 'stdout' | 'stderr' }
+  | { kind: 'probe'; probe: ProbeSpec };
 
 export type SocketConfig =
   | { kind: 'inet'; host: string; port: number; backlog: number | null; url: string }

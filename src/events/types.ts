@@ -32,7 +32,8 @@ export type SupervisorEvent =
   | {
       // Extension (not in Supervisor 4.2): health-check results.
       type: 'PROCESS_HEALTH';
-      health: 'HEALTHY' | 'UNHEALTHY';
+      // WATCHDOG: a watchdog_sec program was killed for missing its pings (or WATCHDOG=trigger).
+      health: 'HEALTHY' | 'UNHEALTHY' | 'WATCHDOG';
       processName: string;
       groupName: string;
       pid: number;
@@ -104,6 +105,7 @@ export const EVENT_TYPE_NAMES: readonly string[] = [
   'PROCESS_HEALTH',
   'PROCESS_HEALTH_HEALTHY',
   'PROCESS_HEALTH_UNHEALTHY',
+  'PROCESS_HEALTH_WATCHDOG',
 ];
 
 function decodeData(data: Buffer): string {

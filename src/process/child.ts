@@ -26,6 +26,8 @@ export interface LaunchOptions {
   stdoutHandler: StdoutHandler | null;
   /** The process's bytes-read totals, added to at every pipe read. */
   counts: OutputCounts;
+  /** Sees each chunk of output as read (ready = log:REGEX); null costs nothing. */
+  tap?: ((channel: Channel, chunk: Buffer) => void) | null;
 }
 
 export interface ChildEvents {
@@ -41,6 +43,8 @@ export interface LiveChild {
   readonly pid: number | undefined;
   /** Our end of the child's stdin pipe (sendProcessStdin, fg); null without one. */
   readonly stdin: ParentEnds['stdin'];
+  /** MAINPID=: the forked child's exit must not close the pipes its adopted descendant writes to. */
+  keepPipesOpen: boolean;
 }
 
 /** The socketpair fallback is announced once per daemon, not per spawn. */
@@ -105,13 +109,29 @@ function transformFor(c: ProcessConfig, channel: Channel): ((b: Buffer) => Buffe
   return (b) => t.push(b);
 }
 
+/** The channel, with `tap` shown every chunk first (ready = log:REGEX); the channel itself when there is none. */
+function tapped(ch: OutputChannel, channel: Channel, tap: LaunchOptions['tap']): Pick<OutputChannel, 'handle' | 'handleTransient' | 'flush'> {
+  if (!tap) return ch;
+  return {
+    handle: (b) => {
+      tap(channel, b);
+      ch.handle(b);
+    },
+    handleTransient: (v) => {
+      tap(channel, v);
+      ch.handleTransient(v);
+    },
+    flush: () => ch.flush(),
+  };
+}
+
 function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null, events: ChildEvents): LiveChild {
   const { config: c, host, logs } = o;
   const pid = child.pid;
   host.children?.spawned(c, pid ?? null);
   if (pid === undefined) {
     pipes?.dispose();
-    const live: LiveChild = { process: child, pid, stdin: null };
+    const live: LiveChild = { process: child, pid, stdin: null, keepPipesOpen: false };
     // exec failed after fork (e.g. ENOENT raced our check): report it as Supervisor's child would.
     child.once('error', (err: NodeJS.ErrnoException) => {
       const msg = `couldn't exec ${c.command}: ${err.code}`;
@@ -138,8 +158,8 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
       pid: () => pid,
       counts: o.counts,
     });
-  const out = mk('stdout');
-  const err = mk('stderr');
+  const out = tapped(mk('stdout'), 'stdout', o.tap);
+  const err = tapped(mk('stderr'), 'stderr', o.tap);
   let open = 2;
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let finished = false;
@@ -150,9 +170,11 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
     out.flush();
     err.flush();
     // Like Supervisor closing the parent's pipe ends at reap: surviving grandchildren lose them.
-    io.stdout?.destroy();
-    io.stderr?.destroy();
-    io.stdin?.destroy();
+    if (!live.keepPipesOpen) {
+      io.stdout?.destroy();
+      io.stderr?.destroy();
+      io.stdin?.destroy();
+    }
     const signal = exitInfo.signal ? (osConstants.signals[exitInfo.signal] ?? null) : null;
     events.exited(live, exitInfo.code, signal);
   };
@@ -181,7 +203,7 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
     io.stdout!.on('data', onStdout);
     io.stderr!.on('data', (b: Buffer) => err.handle(b));
   }
-  const live: LiveChild = { process: child, pid, stdin: io.stdin };
+  const live: LiveChild = { process: child, pid, stdin: io.stdin, keepPipesOpen: false };
   io.stdout!.on('close', closed);
   io.stderr!.on('close', closed);
   // A read error (EIO and the like) ends the stream; 'close' follows and counts it.

@@ -7,245 +7,15 @@
 // TRANSITIONS at the bottom is the state diagram as a table: state, then event, then what
 // happens. A pair that is not in the table changes nothing (a start while RUNNING, a
 // stale timer), as Supervisor ignores those events in those states.
-import type { AutoRestart } from '../config/types.js';
 import type { ProcessStateName } from '../events/states.js';
-import { signame } from './signals.js';
+import { eventKey, type EventFor, type EventKey, type MachineConfig, type MachineEvent, type Snapshot, type StepContext, type StepResult } from './machine-types.js';
+import { Transition } from './machine-transition.js';
+import * as R from './machine-ready.js';
 
-export interface MachineConfig {
-  name: string;
-  startsecs: number;
-  startretries: number;
-  autorestart: AutoRestart;
-  exitcodes: number[];
-  stopsignal: number;
-  stopwaitsecs: number;
-  stopasgroup: boolean;
-  killasgroup: boolean;
-  // Extensions; their defaults reproduce Supervisor exactly.
-  restartDelay: number;
-  backoff: 'linear' | 'exponential';
-  backoffMax: number;
-  fatalRetryAfter: number;
-}
+export * from './machine-types.js';
 
-export interface Snapshot {
-  state: ProcessStateName;
-  pid: number;
-  /** Failed start attempts in a row (Supervisor's `backoff`); reported as `tries`. */
-  backoff: number;
-  /** A stop signal was sent; the next exit is a STOPPED, not an EXITED. */
-  killing: boolean;
-  exitstatus: number | null;
-  spawnerr: string | null;
-  /** Wall-clock epoch seconds of the last spawn / exit (0 = never), as getProcessInfo reports. */
-  laststart: number;
-  laststop: number;
-  /** Monotonic ms of the last spawn, for startsecs arithmetic immune to clock changes. */
-  startedMono: number;
-  /** depends_on (extension): STARTING with pid 0 while this names what it waits for. */
-  waitingFor: string | null;
-  /** The last exit of a spawned child, for stats and metrics (null until the first exit). */
-  lastExit: ExitRecord | null;
-}
-
-/** How the last child ended: its status (-1 when killed by a signal) and the main log's wording. */
-export interface ExitRecord {
-  status: number;
-  signal: number | null;
-  /** What the exit line says in parentheses: 'exit status 1; not expected', 'terminated by SIGTERM; stopped'. */
-  reason: string;
-  /** Wall-clock epoch seconds. */
-  at: number;
-}
-
-export const initialSnapshot: Snapshot = {
-  state: 'STOPPED',
-  pid: 0,
-  backoff: 0,
-  killing: false,
-  exitstatus: null,
-  spawnerr: null,
-  laststart: 0,
-  laststop: 0,
-  startedMono: 0,
-  waitingFor: null,
-  lastExit: null,
-};
-
-export type TimerName = 'startsecs' | 'backoff' | 'stopwait' | 'restartDelay' | 'fatalRetry' | 'dependsTimeout';
-
-export type MachineEvent =
-  | { kind: 'start' } // administrative or autostart: spawn now
-  | { kind: 'spawned'; pid: number }
-  | { kind: 'spawnFailed'; message: string }
-  | { kind: 'exited'; code: number | null; signal: number | null }
-  | { kind: 'stop' } // administrative stop
-  | { kind: 'giveUp' } // stop_all on a BACKOFF process
-  | { kind: 'killFailed'; message: string }
-  // depends_on (extension): wait in STARTING until the coordinator says go or fail.
-  | { kind: 'waitForDependencies'; description: string; timeoutSecs: number }
-  | { kind: 'dependenciesReady' }
-  | { kind: 'dependenciesFailed'; message: string }
-  | { kind: 'timer'; name: TimerName };
-
-export type LogLevel = 'critical' | 'error' | 'warn' | 'info' | 'debug';
-
-export type Effect =
-  | { kind: 'spawn' }
-  | { kind: 'kill'; signal: number; group: boolean }
-  | { kind: 'arm'; timer: TimerName; ms: number } // replaces any armed timer
-  | { kind: 'disarm' }
-  | { kind: 'log'; level: LogLevel; message: string }
-  | { kind: 'state'; from: ProcessStateName; to: ProcessStateName; expected: boolean; pid: number; tries: number };
-
-export interface StepContext {
-  /** False while the daemon shuts down or restarts: nothing is (re)spawned on its own. */
-  autoSpawnAllowed: boolean;
-  wallNow: number; // epoch seconds (float)
-  monoNow: number; // ms
-}
-
-export interface StepResult {
-  next: Snapshot;
-  effects: Effect[];
-}
-
-/** How an exit is described in logs: Supervisor's decode_wait_status wording. */
-export function describeExit(code: number | null, signal: number | null): { status: number; text: string } {
-  if (signal !== null) return { status: -1, text: `terminated by ${signame(signal)}` };
-  return { status: code ?? -1, text: `exit status ${code ?? -1}` };
-}
-
-/** Seconds to wait before retry number `tries` (1-based). */
-export function backoffDelay(cfg: MachineConfig, tries: number): number {
-  if (cfg.backoff === 'exponential') return Math.min(cfg.backoffMax, 2 ** (tries - 1));
-  // Supervisor waits 1 s before the first retry, 2 s before the second, ...
-  return cfg.backoffMax > 0 ? Math.min(cfg.backoffMax, tries) : tries;
-}
-
-/** How an event is looked up in TRANSITIONS: its kind, or `timer:<name>` for a timer. */
-export type EventKey = Exclude<MachineEvent['kind'], 'timer'> | `timer:${TimerName}`;
-
-type EventFor<K extends EventKey> = K extends `timer:${infer N}` ? { kind: 'timer'; name: N } : Extract<MachineEvent, { kind: K }>;
 type Handler<K extends EventKey> = (t: Transition, ev: EventFor<K>) => void;
 type Row = { readonly [K in EventKey]?: Handler<K> };
-
-export function eventKey(ev: MachineEvent): EventKey {
-  return ev.kind === 'timer' ? `timer:${ev.name}` : ev.kind;
-}
-
-/** One step under way: a copy of the snapshot, the effects so far, and the moves transitions share. */
-class Transition {
-  readonly s: Snapshot;
-  readonly effects: Effect[] = [];
-
-  constructor(
-    snap: Snapshot,
-    readonly cfg: MachineConfig,
-    readonly ctx: StepContext,
-  ) {
-    this.s = { ...snap };
-  }
-
-  go(to: ProcessStateName, expected = true): void {
-    const from = this.s.state;
-    if (from === to) return;
-    this.s.state = to;
-    this.effects.push({ kind: 'disarm' });
-    if (to === 'BACKOFF') this.s.backoff += 1;
-    this.effects.push({ kind: 'state', from, to, expected, pid: this.s.pid, tries: this.s.backoff });
-  }
-
-  log(level: LogLevel, message: string): void {
-    this.effects.push({ kind: 'log', level, message });
-  }
-
-  arm(timer: TimerName, seconds: number): void {
-    this.effects.push({ kind: 'arm', timer, ms: Math.max(0, seconds * 1000) });
-  }
-
-  /** -> STARTING and ask the runtime to spawn; `spawned` or `spawnFailed` follows. */
-  spawn(): void {
-    const s = this.s;
-    s.waitingFor = null;
-    s.killing = false;
-    s.spawnerr = null;
-    s.exitstatus = null;
-    s.laststart = this.ctx.wallNow;
-    s.startedMono = this.ctx.monoNow;
-    this.go('STARTING');
-    this.effects.push({ kind: 'spawn' });
-  }
-
-  /** Supervisor's STARTING -> RUNNING, always with its success line. */
-  enterRunning(): void {
-    this.s.backoff = 0;
-    this.go('RUNNING');
-    this.log('info', `success: ${this.cfg.name} entered RUNNING state, process has stayed up for > than ${this.cfg.startsecs} seconds (startsecs)`);
-  }
-
-  /** After entering BACKOFF: either schedule the retry or give up at once. */
-  afterBackoff(): void {
-    if (this.s.backoff > this.cfg.startretries) {
-      this.giveUp();
-      this.log('info', `gave up: ${this.cfg.name} entered FATAL state, too many start retries too quickly`);
-    } else if (this.ctx.autoSpawnAllowed) {
-      this.arm('backoff', backoffDelay(this.cfg, this.s.backoff));
-    }
-  }
-
-  giveUp(): void {
-    this.s.backoff = 0;
-    this.go('FATAL');
-    if (this.cfg.fatalRetryAfter > 0) this.arm('fatalRetry', this.cfg.fatalRetryAfter);
-  }
-
-  /** -> STOPPING with a signal; the exit that follows is a STOPPED. */
-  kill(signal: number, group: boolean): void {
-    this.s.killing = true;
-    this.log('debug', `killing ${this.cfg.name} (pid ${this.s.pid}) ${group ? 'process group ' : ''}with signal ${signame(signal)}`);
-    this.go('STOPPING');
-    this.effects.push({ kind: 'kill', signal, group });
-    this.arm('stopwait', this.cfg.stopwaitsecs);
-  }
-
-  /** Leaves STARTING for FATAL when depends_on cannot be met. */
-  dependenciesGaveUp(reason: string): void {
-    this.s.waitingFor = null;
-    this.s.spawnerr = reason;
-    this.log('info', `gave up: ${this.cfg.name} entered FATAL state, ${reason}`);
-  }
-
-  /** `how` the child ended, for lastExit: after a stop, too quickly (always unexpected), or on its own. */
-  exitInfo(ev: EventFor<'exited'>, how: 'stopped' | 'too quickly' | 'exited' = 'exited'): { status: number; text: string; expected: boolean } {
-    this.s.laststop = this.ctx.wallNow;
-    const { status, text } = describeExit(ev.code, ev.signal);
-    const expected = this.cfg.exitcodes.includes(status);
-    const why = how === 'stopped' ? 'stopped' : how === 'exited' && expected ? 'expected' : 'not expected';
-    this.s.lastExit = { status, signal: ev.signal, reason: `${text}; ${why}`, at: this.ctx.wallNow };
-    return { status, text, expected };
-  }
-
-  /** RUNNING -> EXITED, then autorestart (at once or after restart_delay). */
-  exitedAfterRunning(ev: EventFor<'exited'>): void {
-    const s = this.s;
-    const { status, text, expected } = this.exitInfo(ev);
-    s.backoff = 0;
-    s.exitstatus = status;
-    if (!expected) s.spawnerr = `Bad exit code ${status}`;
-    this.go('EXITED', expected);
-    this.log(expected ? 'info' : 'warn', `exited: ${this.cfg.name} (${text}; ${expected ? 'expected' : 'not expected'})`);
-    s.pid = 0;
-    const restart = this.cfg.autorestart === 'true' || (this.cfg.autorestart === 'unexpected' && !expected);
-    if (!restart || !this.ctx.autoSpawnAllowed) return;
-    if (this.cfg.restartDelay > 0) this.arm('restartDelay', this.cfg.restartDelay);
-    else this.spawn();
-  }
-
-  result(): StepResult {
-    return { next: this.s, effects: this.effects };
-  }
-}
 
 // Handlers shared by several states.
 const spawnNow = (t: Transition): void => t.spawn();
@@ -272,8 +42,9 @@ export const TRANSITIONS: { readonly [S in ProcessStateName]: Row } = {
     spawned: (t, ev) => {
       t.s.pid = ev.pid;
       t.log('info', `spawned: '${t.cfg.name}' with pid ${ev.pid}`);
+      if (t.cfg.ready !== null) R.armStartWait(t);
       // startsecs=0 asks for no wait at all: RUNNING before anything else (the exit) is seen.
-      if (t.cfg.startsecs === 0) t.enterRunning();
+      else if (t.cfg.startsecs === 0) t.enterRunning();
       else t.arm('startsecs', t.cfg.startsecs);
     },
     spawnFailed: (t, ev) => {
@@ -282,8 +53,9 @@ export const TRANSITIONS: { readonly [S in ProcessStateName]: Row } = {
       t.go('BACKOFF');
       t.afterBackoff();
     },
-    'timer:startsecs': (t) => t.enterRunning(),
+    'timer:startsecs': (t) => (t.cfg.ready !== null ? R.startsecsPassed(t) : t.enterRunning()),
     exited: (t, ev) => {
+      if (t.cfg.ready !== null && t.s.pid) return R.exitedBeforeReady(t, ev);
       if (t.ctx.monoNow - t.s.startedMono >= t.cfg.startsecs * 1000) {
         // startsecs elapsed but its timer had not fired yet: pass through RUNNING as Supervisor does.
         t.enterRunning();
@@ -322,6 +94,13 @@ export const TRANSITIONS: { readonly [S in ProcessStateName]: Row } = {
       t.s.backoff = 0;
       t.go('FATAL');
     },
+    ready: R.readyInStarting,
+    extendTimeout: R.extendTimeout,
+    'timer:readyTimeout': R.readyTimedOut,
+    'timer:stopwait': R.abortTimedOut,
+    notifyStatus: R.notifyStatus,
+    notifyPhase: R.notifyPhase,
+    mainPid: R.mainPid,
     'timer:dependsTimeout': (t) => {
       if (t.s.waitingFor === null) return;
       t.dependenciesGaveUp(`timed out waiting for ${t.s.waitingFor}`);
@@ -332,6 +111,14 @@ export const TRANSITIONS: { readonly [S in ProcessStateName]: Row } = {
   RUNNING: {
     exited: exitedAfterRunning,
     stop: (t) => t.kill(t.cfg.stopsignal, t.cfg.stopasgroup),
+    ready: R.readyInRunning,
+    watchdogPing: R.watchdogPing,
+    watchdogTrigger: R.watchdogTrigger,
+    'timer:watchdog': R.watchdogExpired,
+    'timer:stopwait': R.abortTimedOut,
+    notifyStatus: R.notifyStatus,
+    notifyPhase: R.notifyPhase,
+    mainPid: R.mainPid,
   },
 
   BACKOFF: {
@@ -363,6 +150,9 @@ export const TRANSITIONS: { readonly [S in ProcessStateName]: Row } = {
       t.log('warn', `killing '${t.cfg.name}' (${t.s.pid}) with SIGKILL`);
       t.kill(9, t.cfg.killasgroup);
     },
+    notifyStatus: R.notifyStatus,
+    notifyPhase: R.notifyPhase,
+    mainPid: R.mainPid,
     killFailed: (t, ev) => {
       t.log('critical', `unknown problem killing ${t.cfg.name} (${t.s.pid}):${ev.message}`);
       t.s.killing = false;

@@ -28,6 +28,10 @@ export function machineConfig(c: ProcessConfig): MachineConfig {
     backoff: c.ext.backoff,
     backoffMax: c.ext.backoffMax,
     fatalRetryAfter: c.ext.fatalRetryAfter,
+    ready: c.ext.ready?.kind ?? null,
+    readyTimeout: c.ext.readyTimeout,
+    watchdogSec: c.ext.watchdogSec,
+    watchdogSignal: c.ext.watchdogSignal,
   };
 }
 
@@ -121,6 +125,23 @@ export class Subprocess {
   dependenciesFailed(message: string): void {
     this.dispatch({ kind: 'dependenciesFailed', message });
   }
+  /**
+   * Readiness and liveness (extension): what the readiness watcher (log line, probe) and
+   * the notify socket report; the machine decides what each means in the current state.
+   */
+  notify(ev: Extract<MachineEvent, { kind: 'ready' | 'extendTimeout' | 'notifyStatus' | 'notifyPhase' | 'mainPid' | 'watchdogPing' | 'watchdogTrigger' }>): void {
+    this.dispatch(ev);
+  }
+  /** The child that was forked, when MAINPID= made another pid the tracked one. */
+  get forkedPid(): number {
+    return this.child?.pid ?? 0;
+  }
+  /** Extra environment for each spawn (NOTIFY_SOCKET, WATCHDOG_USEC), set by the readiness watcher. */
+  extraEnv: (() => Record<string, string>) | null = null;
+  /** Taps each chunk of output while set (ready = log:REGEX); the readiness watcher sets it. */
+  outputTap: ((channel: 'stdout' | 'stderr', chunk: Buffer) => void) | null = null;
+  /** Called when MAINPID= names a pid that is not our child: watch it and report its end. */
+  adopt: ((pid: number, exited: () => void) => void) | null = null;
   /** Health-check verdict (extension), null when the program has no healthcheck. */
   health: 'starting' | 'healthy' | 'unhealthy' | null = null;
 
@@ -204,6 +225,12 @@ export class Subprocess {
       case 'log':
         this.host.logger[eff.level](eff.message);
         break;
+      case 'adopt':
+        this.adoptPid(eff.pid);
+        break;
+      case 'watchdog':
+        this.host.bus.emit({ type: 'PROCESS_HEALTH', health: 'WATCHDOG', processName: this.name, groupName: this.group, pid: this.snap.pid, detail: eff.detail });
+        break;
       case 'state':
         this.host.bus.emit({
           type: 'PROCESS_STATE',
@@ -226,6 +253,19 @@ export class Subprocess {
       this.timer = null;
       this.dispatch({ kind: 'timer', name });
     }, ms);
+  }
+
+  /** MAINPID=: the forked child's exit stops counting; the adopted pid's end is the exit. */
+  private adoptPid(pid: number): void {
+    const watch = this.adopt;
+    if (!watch) return;
+    // Its output still comes through the pipes the forked child had: keep reading them.
+    if (this.child) this.child.keepPipesOpen = true;
+    watch(pid, () => {
+      if (this.snap.pid !== pid) return;
+      this.lastExit = { code: null, signal: null };
+      this.dispatch({ kind: 'exited', code: null, signal: null });
+    });
   }
 
   private kill(sig: number, group: boolean): void {
@@ -253,6 +293,7 @@ export class Subprocess {
     // environment_file values sit under environment= (program or [supervisord]), which wins.
     if (this.config.ext.environmentFiles.length) Object.assign(env, readEnvironmentFiles(this.config.ext.environmentFiles));
     Object.assign(env, this.config.environment);
+    if (this.extraEnv) Object.assign(env, this.extraEnv());
     return env;
   }
 
@@ -268,7 +309,7 @@ export class Subprocess {
       return;
     }
     const launched = launchChild(
-      { config: this.config, host: this.host, logs: this.logs, env, extra, stdoutHandler: this.stdoutHandler, counts: this.outputBytes },
+      { config: this.config, host: this.host, logs: this.logs, env, extra, stdoutHandler: this.stdoutHandler, counts: this.outputBytes, tap: this.outputTap ? (ch, b) => this.outputTap?.(ch, b) : null },
       {
         execFailed: (child, message) => {
           if (this.child === child) this.child = null;
@@ -276,6 +317,11 @@ export class Subprocess {
         },
         exited: (child, code, signal) => {
           if (this.child === child) this.child = null;
+          if (child.pid !== undefined && this.snap.pid !== child.pid) {
+            // MAINPID= moved the tracked pid: the forked parent going away is what a forking daemon does.
+            this.host.logger.debug(`${this.name}: forked pid ${child.pid} exited (${signal ?? code}); following main pid ${this.snap.pid}`);
+            return;
+          }
           this.lastExit = { code, signal };
           this.dispatch({ kind: 'exited', code, signal });
         },

@@ -37,7 +37,9 @@ export class DependencyCoordinator {
     const what = `${d.name} (${d.condition})`;
     if (t.state === 'FATAL') return { kind: 'failed', message: `dependency '${t.name}' entered FATAL state` };
     switch (d.condition) {
+      // RUNNING means ready: a dependency with `ready` enters RUNNING only once it is.
       case 'started':
+      case 'ready':
         return t.state === 'RUNNING' ? { kind: 'met' } : { kind: 'wait', what };
       case 'healthy':
         // A program without a healthcheck counts as healthy once RUNNING.

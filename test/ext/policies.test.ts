@@ -11,6 +11,10 @@ const spawnTimes = (log: string, name: string): number[] =>
 const cfg: MachineConfig = {
   name: 'x', startsecs: 1, startretries: 10, autorestart: 'unexpected', exitcodes: [0], stopsignal: 15,
   stopwaitsecs: 10, stopasgroup: false, killasgroup: false, restartDelay: 0, backoff: 'linear', backoffMax: 60, fatalRetryAfter: 0,
+  ready: null,
+  readyTimeout: 60,
+  watchdogSec: 0,
+  watchdogSignal: 6,
 };
 
 test('backoff: linear is Supervisor\'s +1 s per try; exponential doubles; backoff_max caps both', () => {

@@ -30,6 +30,10 @@ const cfg: MachineConfig = {
   backoff: 'linear',
   backoffMax: 0,
   fatalRetryAfter: 0,
+  ready: null,
+  readyTimeout: 60,
+  watchdogSec: 0,
+  watchdogSignal: 6,
 };
 const ctx: StepContext = { autoSpawnAllowed: true, wallNow: 5000, monoNow: 100_000 };
 const shuttingDown: StepContext = { ...ctx, autoSpawnAllowed: false };
