@@ -33,6 +33,8 @@ export interface DescribableInfo {
   health?: string | null;
   /** Extension: a program with `schedule`/`cron_restart` shows its next run and last result. */
   schedule?: { next: string | null; last: string | null } | null;
+  /** Extension: what a ready=notify program said of itself (RELOADING=1/STOPPING=1, STATUS=). */
+  notify?: string | null;
 }
 
 export function describeProcess(i: DescribableInfo): string {
@@ -48,7 +50,7 @@ export function describeProcess(i: DescribableInfo): string {
 function supervisorDescription(i: DescribableInfo): string {
   switch (i.statename) {
     case 'RUNNING':
-      return `pid ${i.pid}, uptime ${formatUptime(i.now - i.start)}${i.health ? `, ${i.health}` : ''}`;
+      return `pid ${i.pid}, uptime ${formatUptime(i.now - i.start)}${i.health ? `, ${i.health}` : ''}${i.notify ? `, ${i.notify}` : ''}`;
     case 'FATAL':
     case 'BACKOFF':
       return i.spawnerr || `unknown error (try "tail ${i.name}")`;
@@ -56,6 +58,6 @@ function supervisorDescription(i: DescribableInfo): string {
     case 'EXITED':
       return i.start ? formatStopTime(i.stop) : 'Not started';
     default:
-      return '';
+      return i.notify ?? '';
   }
 }

@@ -42,7 +42,7 @@ export class ProcessInfoView {
     const description =
       s.waitingFor !== null
         ? `waiting for ${s.waitingFor}`
-        : describeProcess({ name: p.name, statename: s.state, start, stop, now, pid: s.pid, spawnerr, health, schedule });
+        : describeProcess({ name: p.name, statename: s.state, start, stop, now, pid: s.pid, spawnerr, health, schedule, notify: notifyText(s) });
     const info: ProcessInfo = {
       name: p.name,
       group: g.name,
@@ -79,4 +79,10 @@ export class ProcessInfoView {
     if (prev.length === out.length && out.every((v, i) => v === prev[i])) return prev;
     return (this.lastAll = Object.freeze(out));
   }
+}
+
+/** `reloading, 3 workers busy`: RELOADING=1/STOPPING=1 and STATUS= of a ready=notify program. */
+function notifyText(s: Subprocess['snap']): string | null {
+  if (s.notifyPhase === null && s.notifyStatus === null) return null;
+  return [s.notifyPhase, s.notifyStatus].filter((x) => x).join(', ') || null;
 }

@@ -9,6 +9,7 @@ import { attachMonitors } from '../supervisor/monitors.js';
 import { attachScheduler } from '../supervisor/scheduler.js';
 import { attachWatch } from '../supervisor/watch.js';
 import { DirWatches } from '../supervisor/watch-dirs.js';
+import { attachReadiness } from '../supervisor/readiness.js';
 import type { Route } from '../http/server.js';
 import { stateFileExtension } from './statefile.js';
 import { exitPolicyExtension, systemdNotifyExtension } from './container.js';
@@ -19,6 +20,7 @@ export function installExtensions(daemon: Daemon): void {
   daemon.use(metricsExtension()); // /metrics, and the [metrics] server
   daemon.use(webExtension());
   daemon.use(monitorsExtension()); // healthcheck, memory_limit
+  daemon.use({ attach: ({ supervisor, bus, logger }) => attachReadiness(supervisor, bus, logger) }); // ready, watchdog_sec
   daemon.use({ attach: ({ supervisor, bus, logger }) => attachScheduler(supervisor, bus, logger) }); // schedule, cron_restart
   daemon.use(watchExtension()); // watch: restart on file changes
   daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon

@@ -9,34 +9,15 @@
 // daemon runs as root (the credentials of another pid need CAP_SYS_ADMIN), otherwise a unit
 // needs NotifyAccess=all for it, and the first message says so in the main log.
 import { execFile } from 'node:child_process';
-import { endianness } from 'node:os';
-import { getSystemErrorMap } from 'node:util';
 import { libc } from '../process/libc.js';
+import { notifyAddress, errnoText } from '../process/notify-address.js';
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_NOSIGNAL = 0x4000;
-/** sizeof(sockaddr_un.sun_path) on Linux. */
-const SUN_PATH_MAX = 108;
 
-/**
- * The sockaddr_un for a $NOTIFY_SOCKET value: a path (NUL-terminated), or `@name`, an
- * abstract name (a leading NUL and no terminator: the address length says where it ends).
- * Null for anything else (vsock:, a relative path): systemd gives services neither.
- */
-export function notifyAddress(value: string): Buffer | null {
-  let path: Buffer;
-  if (value.startsWith('@') && value.length > 1) path = Buffer.concat([Buffer.from([0]), Buffer.from(value.slice(1))]);
-  else if (value.startsWith('/')) path = Buffer.concat([Buffer.from(value), Buffer.from([0])]);
-  else return null;
-  if (path.length > SUN_PATH_MAX) return null;
-  const addr = Buffer.alloc(2 + path.length);
-  if (endianness() === 'LE') addr.writeUInt16LE(AF_UNIX, 0);
-  else addr.writeUInt16BE(AF_UNIX, 0);
-  path.copy(addr, 2);
-  return addr;
-}
+export { notifyAddress };
 
 export interface NotifySender {
   readonly via: 'libc' | 'systemd-notify';
@@ -46,10 +27,6 @@ export interface NotifySender {
   flush(): Promise<void>;
 }
 
-function errnoText(errno: number): string {
-  const [code, text] = getSystemErrorMap().get(-errno) ?? [`errno ${errno}`, 'unknown error'];
-  return `${code} (${text})`;
-}
 
 function libcSender(addr: Buffer, warn: (message: string) => void): NotifySender {
   const { koffi, lib } = libc();

@@ -66,9 +66,12 @@ export function planSpawn(
     file = '/bin/sh';
     argv0 = 'sh';
     args = ['-c', 'printf "%s\\n" "$1" >&2; exit 127', 'sh', `supervisor: ${setupError}\nsupervisor: child process was not spawned`];
-  } else if (c.redirectStderr) {
+  } else if (c.redirectStderr || c.ext.watchdogSec > 0) {
     // One pipe for both streams keeps their relative order, as Supervisor's dup2 does.
-    args = ['-c', 'exec 2>&1; exec "$0" "$@"', file, ...args];
+    // WATCHDOG_PID is the program's own pid, known only after the fork: the shell's $$,
+    // which exec hands on to the program.
+    const setup = (c.redirectStderr ? 'exec 2>&1; ' : '') + (c.ext.watchdogSec > 0 ? 'WATCHDOG_PID=$$; export WATCHDOG_PID; ' : '');
+    args = ['-c', `${setup}exec "$0" "$@"`, file, ...args];
     file = '/bin/sh';
     argv0 = 'sh';
   }

@@ -140,6 +140,8 @@ export class Subprocess {
   extraEnv: (() => Record<string, string>) | null = null;
   /** Taps each chunk of output while set (ready = log:REGEX); the readiness watcher sets it. */
   outputTap: ((channel: 'stdout' | 'stderr', chunk: Buffer) => void) | null = null;
+  /** Told of each spawn once the machine has seen it (readiness probes start there). */
+  afterSpawn: (() => void) | null = null;
   /** Called when MAINPID= names a pid that is not our child: watch it and report its end. */
   adopt: ((pid: number, exited: () => void) => void) | null = null;
   /** Health-check verdict (extension), null when the program has no healthcheck. */
@@ -202,6 +204,7 @@ export class Subprocess {
         const { next, effects } = step(this.snap, e, this.machine, ctx);
         this.snap = next;
         for (const eff of effects) this.run(eff);
+        if (e.kind === 'spawned' && this.afterSpawn && this.snap.pid === e.pid && this.snap.state === 'STARTING') this.afterSpawn();
       }
     } finally {
       this.stepping = false;
