@@ -7,7 +7,8 @@ import type { Subprocess } from '../process/subprocess.js';
 import { healthOf } from '../process/health.js';
 import type { StatsSampler } from '../stats/sampler.js';
 import type { History } from '../stats/ring.js';
-import type { HistoryRequest, ProcessStats, StatsHistory } from './types.js';
+import type { HistoryRequest, NotifySocketStats, ProcessStats, StatsHistory } from './types.js';
+import { notifyCounters } from '../supervisor/readiness.js';
 
 function historyOf(h: History | null): StatsHistory {
   if (!h) return { step: 1, end: 0, cpu_percent: [], rss_bytes: [], fds: [], threads: [] };
@@ -48,4 +49,17 @@ export function statsOf(g: ProcessGroup, p: Subprocess, sampler: StatsSampler, n
   };
   if (history) stats.history = historyOf(sampler.history(p, history.points, history.seconds));
   return stats;
+}
+
+/** The notify socket's counters (src/supervisor/readiness.ts), as getDaemonStats reports them. */
+export function notifySocketStats(): NotifySocketStats {
+  const c = notifyCounters;
+  return {
+    notify_datagrams: c.received,
+    notify_accepted: c.accepted,
+    notify_ignored_garbage: c.garbage,
+    notify_ignored_oversized: c.oversized,
+    notify_ignored_unknown_sender: c.unknownSender,
+    notify_descriptors_closed: c.descriptorsClosed,
+  };
 }

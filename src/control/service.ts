@@ -15,7 +15,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { byName } from '../events/names.js';
 import { StatsSampler } from '../stats/sampler.js';
 import { allConfigInfo } from './config-info.js';
-import { statsOf } from './process-stats.js';
+import { notifySocketStats, statsOf } from './process-stats.js';
 import { ProcessInfoView } from './process-info.js';
 import {
   clearOne,
@@ -228,6 +228,7 @@ export class ControlService {
       event_loop_lag_seconds: d.eventLoopLagSeconds,
       event_loop_utilization: d.eventLoopUtilization,
       stats_pass_seconds: d.passSeconds,
+      ...notifySocketStats(),
     };
   }
 

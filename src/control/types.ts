@@ -101,6 +101,16 @@ export type DaemonStats = {
   event_loop_utilization: number;
   /** How long the last stats pass over every process took. */
   stats_pass_seconds: number;
+} & NotifySocketStats;
+
+/** The notify socket of `ready = notify` programs since the daemon started (all 0 without one). */
+export type NotifySocketStats = {
+  notify_datagrams: number;
+  notify_accepted: number;
+  notify_ignored_garbage: number;
+  notify_ignored_oversized: number;
+  notify_ignored_unknown_sender: number;
+  notify_descriptors_closed: number;
 };
 
 /** The outcome for one process of a group or all-processes action (startProcessGroup, ...). */

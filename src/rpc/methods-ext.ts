@@ -59,7 +59,7 @@ export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
     returns: {
       wire: 'struct',
       name: 'result',
-      doc: 'statename, pid, start_time, cpu_seconds, rss_bytes, event_loop_lag_seconds, event_loop_utilization, stats_pass_seconds',
+      doc: 'statename, pid, start_time, cpu_seconds, rss_bytes, event_loop_lag_seconds, event_loop_utilization, stats_pass_seconds, notify_datagrams, notify_accepted, notify_ignored_garbage, notify_ignored_oversized, notify_ignored_unknown_sender, notify_descriptors_closed',
       encode: (d: DaemonStats) => ({
         ...d,
         start_time: double(d.start_time),
