@@ -134,6 +134,12 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;watch_ignore=*.pyc, __pycache__ ; globs to ignore: a name alone matches at any depth
 ;watch_debounce=500ms          ; a burst of changes ends after this much quiet (ms, s, m)
 ;watch_signal=restart          ; restart, or a signal (e.g. HUP) to send instead
+;ready=notify                  ; RUNNING only once ready: notify (sd_notify READY=1 on $NOTIFY_SOCKET),
+;                              ; log:REGEX (an output line), or a probe like healthcheck (default: startsecs)
+;ready_log_stream=stdout       ; which stream ready=log:REGEX searches: stdout or stderr
+;ready_timeout=60              ; with ready: seconds to become ready (startsecs is then the minimum)
+;watchdog_sec=0                ; ready=notify: kill when no WATCHDOG=1 comes for this many seconds
+;watchdog_signal=ABRT          ; the signal the watchdog kills with
 
 ; An event listener pool: processes that receive events on stdin. It takes the
 ; program keys above plus the ones marked here.

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { configError, load, loadError, proc, testSystem, writeFiles } from './helpers.js';
 
+/** The readiness keys unset: test/config/readiness.test.ts. */
+const NO_READY = { ready: null, readyTimeout: 60, watchdogSec: 0, watchdogSignal: 6 };
 const NO_SCHEDULE = { schedule: null, scheduleTimezone: null, scheduleOverlap: 'skip', scheduleJitter: 0, scheduleCatchup: false, cronRestart: null };
 
 test('extension defaults keep Supervisor behaviour', () => {
@@ -31,6 +33,7 @@ test('extension defaults keep Supervisor behaviour', () => {
     ...NO_SCHEDULE,
     essential: false,
     watch: null,
+    ...NO_READY,
   });
 });
 
@@ -102,6 +105,7 @@ test('every extension key', () => {
     ...NO_SCHEDULE, // the schedule keys: test/config/schedule.test.ts
     essential: true,
     watch: null, // the watch keys: test/config/watch.test.ts
+    ...NO_READY,
   });
   assert.deepEqual(cfg.warnings, [], 'extension keys are known keys');
 });
@@ -114,7 +118,7 @@ test('invalid extension values', () => {
   assert.match(loadError(base + 'restart_delay=-1\n'), /'restart_delay'.*must be an integer >= 0/);
   assert.match(loadError(base + 'memory_limit=lots\n'), /'memory_limit'.*invalid literal/);
   assert.match(loadError(base + 'healthcheck_restart=perhaps\n'), /'healthcheck_restart'.*not a valid boolean/);
-  assert.match(loadError(base + 'depends_on=b:ready\n[program:b]\ncommand=c\n'), /'depends_on'.*unknown condition 'ready' for 'b'/);
+  assert.match(loadError(base + 'depends_on=b:up\n[program:b]\ncommand=c\n'), /'depends_on'.*unknown condition 'up' for 'b' \(use started, ready, healthy or completed\)/);
 });
 
 test('environment_file: a required file missing at load is a config error naming file, line, section, key, value and path', () => {
