@@ -93,6 +93,18 @@ export function renderMetrics(d: MetricsDeps): string {
   gauge('supervisor_daemon_event_loop_lag_seconds', 'gauge', 'How late the last stats pass started: time the event loop was busy with something else.', own.event_loop_lag_seconds);
   gauge('supervisor_daemon_event_loop_utilization_ratio', 'gauge', 'Share of the last second the event loop was busy.', own.event_loop_utilization);
   gauge('supervisor_stats_pass_duration_seconds', 'gauge', 'How long the last pass over every process tree took.', own.stats_pass_seconds);
+  if (own.notify_datagrams > 0) {
+    // Only once a ready = notify program's socket has seen anything: other configs keep their exact output.
+    x.family('supervisor_notify_datagrams_total', 'counter', 'Datagrams on the notify socket of ready = notify programs, by what became of them.');
+    for (const [outcome, n] of [
+      ['accepted', own.notify_accepted],
+      ['garbage', own.notify_ignored_garbage],
+      ['oversized', own.notify_ignored_oversized],
+      ['unknown_sender', own.notify_ignored_unknown_sender],
+    ] as const) {
+      x.sample('supervisor_notify_datagrams_total', labelSet([['outcome', outcome]]), n);
+    }
+  }
 
   x.family('supervisor_rpc_calls_total', 'counter', 'XML-RPC calls by method (names that are no method count as "(unknown)").');
   for (const [method, n] of [...d.rpc.calls].sort(byKey)) x.sample('supervisor_rpc_calls_total', labelSet([['method', method]]), n);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { TestDaemon, waitFor, SYSTEM_PYTHON } from '../helpers/daemon.js';
 
 function script(d: TestDaemon, name: string, body: string): string {
@@ -143,6 +144,15 @@ time.sleep(1000)
     assert.ok(calls > 10, `getState answered ${calls} times during the flood`);
     assert.ok(worst < 2000, `worst getState during the flood: ${worst.toFixed(1)} ms`);
     assert.match(d.mainLog(), /notify socket: ignored \d+ datagram\(s\)/);
+    const metrics = await new Promise<string>((resolve, reject) => {
+      http.get({ socketPath: d.sock, path: '/metrics' }, (res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => (body += b));
+        res.on('end', () => resolve(body));
+      }).on('error', reject);
+    });
+    assert.match(metrics, /^supervisor_notify_datagrams_total\{outcome="unknown_sender"\} [1-9]\d*$/m);
+    assert.match(metrics, /^supervisor_notify_datagrams_total\{outcome="oversized"\} [1-9]\d*$/m);
   } finally {
     await d.stop();
   }
