@@ -6,6 +6,7 @@ import { checkTimeZone, CronError, parseCron, type CronSchedule } from './cron.j
 import { boolean, byteSize, DatatypeError, integer, listOfStrings } from './datatypes.js';
 import type { Expansions } from './expand.js';
 import { parseProbe } from './probe.js';
+import { parseResourceLimits, RESOURCE_KEYS } from './resources.js';
 import { RAW, type Section } from './section.js';
 import { isMissingFile } from './system.js';
 import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
@@ -39,6 +40,7 @@ export const EXTENSION_KEYS = [
   'cron_restart',
   'essential',
   ...WATCH_KEYS,
+  ...RESOURCE_KEYS,
 ] as const;
 
 type Condition = ProcessExtensions['dependsOn'][number]['condition'];
@@ -185,6 +187,7 @@ export function parseExtensions(sec: Section, names: Expansions): ProcessExtensi
     ...scheduleKeys(sec, c),
     essential: false,
     watch: parseWatch(sec, names),
+    resources: parseResourceLimits(sec, names),
   };
   ext.essential = essential(sec, c, ext.schedule);
   return ext;

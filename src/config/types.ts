@@ -3,6 +3,7 @@
 // Supervisor's option names (camelCased) so the manual maps onto the code.
 
 /** A child log target after `AUTO`/`NONE`/`syslog` resolution. */
+import type { ResourceLimits } from './resources.js';
 import type { CronSchedule } from './cron.js';
 import type { ProbeSpec } from './probe.js';
 import type { MetricsConfig } from './metrics.js';
@@ -108,6 +109,8 @@ export interface ProcessExtensions {
   essential: boolean;
   /** Restart (or signal) on file changes (docs/extensions.md, Restart on file changes). */
   watch: WatchConfig | null;
+  /** rlimit_* and cgroup limits (docs/extensions.md, Resource limits). */
+  resources: ResourceLimits;
 }
 
 export type SocketConfig =
@@ -182,6 +185,8 @@ export interface SupervisordConfig {
   identifier: string;
   /** Extension: `all_exited` ends the daemon once no program is left running or starting. */
   exitWhen: 'never' | 'all_exited';
+  /** Where program cgroups are made; null: under the daemon's own cgroup (extension). */
+  cgroupRoot: string | null;
 }
 
 export interface CtlConfig {

@@ -12,7 +12,7 @@ import { ChildLog } from '../logging/childlog.js';
 import { Levels } from '../logging/levels.js';
 import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
 import { SyslogSink } from '../logging/syslog.js';
-import type { ChildRecorder, Logger, ProcessHost } from '../process/host.js';
+import type { CgroupHost, ChildRecorder, Logger, ProcessHost } from '../process/host.js';
 import { Supervisor, type GroupFactory } from '../supervisor/supervisor.js';
 import { HttpServers } from '../http/server.js';
 import { logTailRoutes, xmlRpcRoute } from '../http/routes.js';
@@ -39,6 +39,8 @@ export interface DaemonExtension {
   groupFactory?: GroupFactory;
   /** Hears of every fork and reap, synchronously (the state journal); the first one given is used. */
   recorder?: ChildRecorder;
+  /** Per-process cgroups (resource limits); the first one given is used. */
+  cgroups?: CgroupHost;
   /** Called once per run of the core (again after each restart). */
   attach?(ctx: { daemon: Daemon; supervisor: Supervisor; http: HttpServers; bus: EventBus; logger: Logger }): void | (() => void);
   /** `control` is the run's one control service, the one XML-RPC uses too; `rpc` counts XML-RPC calls. */
@@ -153,6 +155,7 @@ export class Daemon {
       },
       stripAnsi: s.stripAnsi,
       children: this.extensions.find((e) => e.recorder)?.recorder,
+      cgroups: this.extensions.find((e) => e.cgroups)?.cgroups,
     };
   }
 

@@ -37,6 +37,16 @@ export type SupervisorEvent =
       groupName: string;
       pid: number;
       detail: string;
+    }
+  | {
+      // Extension: the kernel enforced a cgroup limit in a process's cgroup (OOM kill, refused fork).
+      type: 'PROCESS_LIMIT';
+      limit: 'OOM' | 'PIDS';
+      processName: string;
+      groupName: string;
+      pid: number;
+      /** How many times since the last report. */
+      count: number;
     };
 
 /** The concrete event name a listener sees on its header line, e.g. PROCESS_STATE_RUNNING. */
@@ -58,6 +68,8 @@ export function eventName(e: SupervisorEvent): string {
       return `TICK_${e.period}`;
     case 'PROCESS_HEALTH':
       return `PROCESS_HEALTH_${e.health}`;
+    case 'PROCESS_LIMIT':
+      return `PROCESS_LIMIT_${e.limit}`;
   }
 }
 
@@ -71,11 +83,12 @@ const ABSTRACT: Record<SupervisorEvent['type'], string> = {
   PROCESS_GROUP: 'PROCESS_GROUP',
   TICK: 'TICK',
   PROCESS_HEALTH: 'PROCESS_HEALTH',
+  PROCESS_LIMIT: 'PROCESS_LIMIT',
 };
 
 /** Does a subscription to `subscribed` (a name from `events=`) match this event? */
 export function matchesSubscription(e: SupervisorEvent, subscribed: string): boolean {
-  if (subscribed === 'EVENT') return e.type !== 'PROCESS_HEALTH'; // extension events only when asked for
+  if (subscribed === 'EVENT') return e.type !== 'PROCESS_HEALTH' && e.type !== 'PROCESS_LIMIT'; // extension events only when asked for
   return subscribed === eventName(e) || subscribed === ABSTRACT[e.type];
 }
 
@@ -104,6 +117,9 @@ export const EVENT_TYPE_NAMES: readonly string[] = [
   'PROCESS_HEALTH',
   'PROCESS_HEALTH_HEALTHY',
   'PROCESS_HEALTH_UNHEALTHY',
+  'PROCESS_LIMIT',
+  'PROCESS_LIMIT_OOM',
+  'PROCESS_LIMIT_PIDS',
 ];
 
 function decodeData(data: Buffer): string {
@@ -170,5 +186,7 @@ export function eventPayload(e: SupervisorEvent): string {
       return `when:${e.when}`;
     case 'PROCESS_HEALTH':
       return `processname:${e.processName} groupname:${e.groupName} pid:${e.pid} detail:${e.detail}`;
+    case 'PROCESS_LIMIT':
+      return `processname:${e.processName} groupname:${e.groupName} pid:${e.pid} count:${e.count}`;
   }
 }

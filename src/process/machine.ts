@@ -78,7 +78,7 @@ export type MachineEvent =
   | { kind: 'start' } // administrative or autostart: spawn now
   | { kind: 'spawned'; pid: number }
   | { kind: 'spawnFailed'; message: string }
-  | { kind: 'exited'; code: number | null; signal: number | null }
+  | { kind: 'exited'; code: number | null; signal: number | null; cause?: 'oom' }
   | { kind: 'stop' } // administrative stop
   | { kind: 'giveUp' } // stop_all on a BACKOFF process
   | { kind: 'killFailed'; message: string }
@@ -111,7 +111,9 @@ export interface StepResult {
 }
 
 /** How an exit is described in logs: Supervisor's decode_wait_status wording. */
-export function describeExit(code: number | null, signal: number | null): { status: number; text: string } {
+export function describeExit(code: number | null, signal: number | null, cause?: 'oom'): { status: number; text: string } {
+  // The cgroup's memory.events says the SIGKILL was the kernel's, not someone's kill -9.
+  if (signal !== null && cause === 'oom') return { status: -1, text: 'killed by the kernel: out of memory' };
   if (signal !== null) return { status: -1, text: `terminated by ${signame(signal)}` };
   return { status: code ?? -1, text: `exit status ${code ?? -1}` };
 }
@@ -219,7 +221,7 @@ class Transition {
   /** `how` the child ended, for lastExit: after a stop, too quickly (always unexpected), or on its own. */
   exitInfo(ev: EventFor<'exited'>, how: 'stopped' | 'too quickly' | 'exited' = 'exited'): { status: number; text: string; expected: boolean } {
     this.s.laststop = this.ctx.wallNow;
-    const { status, text } = describeExit(ev.code, ev.signal);
+    const { status, text } = describeExit(ev.code, ev.signal, ev.cause);
     const expected = this.cfg.exitcodes.includes(status);
     const why = how === 'stopped' ? 'stopped' : how === 'exited' && expected ? 'expected' : 'not expected';
     this.s.lastExit = { status, signal: ev.signal, reason: `${text}; ${why}`, at: this.ctx.wallNow };
