@@ -48,6 +48,7 @@ minprocs=200                 ; refuse to start with fewer free process slots
 ;environment=KEY="value"     ; added to every child's environment
 ;strip_ansi=false            ; remove ANSI escape sequences from child logs
 ;exit_when=never             ; all_exited: exit once no program is left running (batch jobs)
+;cgroup_root=/sys/fs/cgroup/supervisor ; a cgroup v2 directory for program cgroups (default: under supervisord's own cgroup)
 
 ; Needed for supervisorctl and the web interface to work. Other interfaces can
 ; be added as further [rpcinterface:x] sections.
@@ -134,6 +135,19 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;watch_ignore=*.pyc, __pycache__ ; globs to ignore: a name alone matches at any depth
 ;watch_debounce=500ms          ; a burst of changes ends after this much quiet (ms, s, m)
 ;watch_signal=restart          ; restart, or a signal (e.g. HUP) to send instead
+;rlimit_nofile=1024:4096       ; rlimits set before exec: soft:hard or one value, unlimited; sizes may use KB/MB/GB
+;rlimit_nproc=unlimited
+;rlimit_core=0
+;rlimit_as=unlimited
+;rlimit_memlock=64KB
+;rlimit_stack=8MB
+;memory_max=512MB              ; cgroup limits (root or a delegated cgroup): hard memory limit, OOM kill beyond it
+;memory_high=400MB             ; throttle and reclaim above this size
+;cpu_max=50%                   ; CPU time: a percentage of one core, or a number of cores (2)
+;cpu_weight=100                ; 1-10000, share of CPU under contention
+;pids_max=256                  ; at most this many processes and threads; forks beyond it fail
+;io_weight=100                 ; 1-10000, share of disk time (needs the io/blkio controller)
+;cgroup=true                   ; a cgroup of its own even without limits (default: only with one of the above)
 
 ; An event listener pool: processes that receive events on stdin. It takes the
 ; program keys above plus the ones marked here.

@@ -10,7 +10,15 @@ import { ProcessCgroup } from './cgroup.js';
 import { planCgroup, type CgroupLayout } from './cgroup-tree.js';
 import type { CgroupHost, Logger, SpawnCgroup } from './host.js';
 import { signame } from './signals.js';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmdirSync } from 'node:fs';
+
+function removeDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty, or gone */
+  }
+}
 
 const POLL_MS = 100;
 /** After SIGKILL, how long removal is retried (zombies awaiting their reaper). */
@@ -224,5 +232,8 @@ export class CgroupManager implements CgroupHost {
       c.killAll();
       c.remove();
     }
+    // The per-daemon directories go too, unless something is still draining in them (a
+    // later start finds that by its cgroup); a configured cgroup_root is the operator's.
+    if (!this.layout.configuredRoot) for (const h of this.layout.hierarchies) removeDir(h.base);
   }
 }

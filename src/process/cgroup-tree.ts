@@ -15,6 +15,8 @@ export interface CgroupLayout {
   hierarchies: Hierarchy[];
   /** Why cgroups (or some controllers) cannot be used; logged once. */
   problems: string[];
+  /** `[supervisord] cgroup_root`: the directory is the operator's, never removed. */
+  configuredRoot: boolean;
 }
 
 const V1_NAMES: Record<Controller, string> = { memory: 'memory', cpu: 'cpu', pids: 'pids', io: 'blkio' };
@@ -141,7 +143,7 @@ export function detectLayout(opts: { root: string | null; name: string; wanted: 
   const problems: string[] = [];
   if (opts.root !== null) {
     const h = configuredHierarchy(opts.root, opts.wanted, problems);
-    return { hierarchies: h ? [h] : [], problems };
+    return { hierarchies: h ? [h] : [], problems, configuredRoot: true };
   }
   const all = mounts();
   const own = ownPaths();
@@ -170,7 +172,7 @@ export function detectLayout(opts: { root: string | null; name: string; wanted: 
     const controllers = new Set((['memory', 'cpu', 'pids', 'io'] as const).filter((x) => m.options.includes(V1_NAMES[x])));
     hierarchies.push({ version: 1, base, controllers });
   }
-  return { hierarchies, problems };
+  return { hierarchies, problems, configuredRoot: false };
 }
 
 /** The controller each cgroup limit needs, and its key. */
