@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { Config, ProcessConfig } from '../config/types.js';
 import { CgroupManager } from '../process/cgroup-manager.js';
-import { detectLayout, LIMIT_CONTROLLERS, planCgroup } from '../process/cgroup-tree.js';
+import { detectLayout, planCgroup } from '../process/cgroup-tree.js';
+import type { EventBus } from '../events/bus.js';
 import type { Controller } from '../process/cgroup.js';
 import type { CgroupHost, Logger } from '../process/host.js';
 import { rlimitsUnavailable } from '../process/limits-exec.js';
@@ -24,11 +25,25 @@ function names(list: ProcessConfig[]): string {
   return list.map((c) => c.name).join(', ');
 }
 
+const ALL_CONTROLLERS: ReadonlySet<Controller> = new Set(['memory', 'cpu', 'pids', 'io']);
+
 export function cgroupsExtension(): DaemonExtension {
   let manager: CgroupManager | null = null;
-  const host: CgroupHost = { prepare: (c) => manager?.prepare(c) ?? null };
+  /** The run's context, for a program that `update` adds with the first cgroup key. */
+  let run: { config: Config; logger: Logger; bus: EventBus } | null = null;
+  const start = (): CgroupManager | null => {
+    if (!run) return null;
+    const { config, logger, bus } = run;
+    // Every controller that exists, not only those asked for now: a program added by
+    // `update` later may need another one, and v2 enables them only from above.
+    manager = new CgroupManager(detectLayout({ root: config.supervisord.cgroupRoot, name: cgroupDirName(config), wanted: ALL_CONTROLLERS }), logger, bus);
+    announce(config, logger, manager);
+    return manager;
+  };
+  const host: CgroupHost = { prepare: (c) => (manager ?? start())?.prepare(c) ?? null };
   const announce = (config: Config, logger: Logger, m: CgroupManager): void => {
     const wanting = processConfigs(config).filter((c) => c.ext.resources.useCgroup);
+    if (!wanting.length) return; // started by a program `update` added: its own spawn logs what fails
     if (!m.usable) {
       logger.warn(`cannot use cgroups (${m.layout.problems.join('; ') || 'no cgroup hierarchy mounted'}): ${names(wanting)} run without cgroup limits or tracking (process groups only)`);
       return;
@@ -51,16 +66,12 @@ export function cgroupsExtension(): DaemonExtension {
       const withRlimits = all.filter((c) => Object.keys(c.ext.resources.rlimits).length > 0);
       const missing = rlimitsUnavailable();
       if (withRlimits.length && missing) logger.warn(`rlimit_* not applied to ${names(withRlimits)}: ${missing}`);
-      const wanting = all.filter((c) => c.ext.resources.useCgroup);
-      if (!wanting.length) return;
-      const wanted = new Set<Controller>();
-      for (const c of wanting) for (const l of LIMIT_CONTROLLERS) if (c.ext.resources.cgroup[l.field] !== null) wanted.add(l.controller);
-      manager = new CgroupManager(detectLayout({ root: config.supervisord.cgroupRoot, name: cgroupDirName(config), wanted }), logger, bus);
-      announce(config, logger, manager);
-      const m = manager;
+      run = { config, logger, bus };
+      if (all.some((c) => c.ext.resources.useCgroup)) start();
       return () => {
-        m.close();
-        if (manager === m) manager = null;
+        manager?.close();
+        manager = null;
+        run = null;
       };
     },
     beforeAutostart: async ({ daemon }) => {

@@ -102,7 +102,7 @@ function enableSubtree(dir: string, wanted: Set<Controller>, problems: string[])
  * process sits in it ("no internal processes"), so the daemon first moves itself into a
  * leaf beside the programs' directory (`<name>.daemon`), as systemd's delegation asks.
  */
-function v2Hierarchy(m: Mount, ownPath: string, name: string, wanted: Set<Controller>, problems: string[]): Hierarchy | null {
+function v2Hierarchy(m: Mount, ownPath: string, name: string, wanted: ReadonlySet<Controller>, problems: string[]): Hierarchy | null {
   let cg = dirOf(m, ownPath);
   if (basename(cg) === `${name}.daemon`) cg = dirname(cg); // a previous run moved us (or our parent) there
   const base = join(cg, name);
@@ -129,7 +129,7 @@ function v2Hierarchy(m: Mount, ownPath: string, name: string, wanted: Set<Contro
 }
 
 /** `[supervisord] cgroup_root`: a v2 directory the daemon may write; no self-move. */
-function configuredHierarchy(root: string, wanted: Set<Controller>, problems: string[]): Hierarchy | null {
+function configuredHierarchy(root: string, wanted: ReadonlySet<Controller>, problems: string[]): Hierarchy | null {
   const problem = ensureDir(root);
   if (problem) {
     problems.push(problem);
@@ -139,7 +139,7 @@ function configuredHierarchy(root: string, wanted: Set<Controller>, problems: st
   return { version: 2, base: root, controllers: available.size ? enableSubtree(root, available, problems) : new Set() };
 }
 
-export function detectLayout(opts: { root: string | null; name: string; wanted: Set<Controller> }): CgroupLayout {
+export function detectLayout(opts: { root: string | null; name: string; wanted: ReadonlySet<Controller> }): CgroupLayout {
   const problems: string[] = [];
   if (opts.root !== null) {
     const h = configuredHierarchy(opts.root, opts.wanted, problems);

@@ -94,7 +94,14 @@ test('with cgroup_root pointing at a v2 tree, the limit files and cgroup.procs a
   assert.equal(f('cpu.weight'), '300');
   assert.equal(f('pids.max'), '64');
   assert.equal(f('io.weight'), 'default 50');
-  assert.equal(f('cgroup.procs'), String(pid), 'the child wrote its own pid before exec');
+  // Written by the child between fork and exec (startsecs=0 is RUNNING at the fork).
+  await waitFor(`pid ${pid} in cgroup.procs`, () => {
+    try {
+      return f('cgroup.procs') === String(pid);
+    } catch {
+      return false;
+    }
+  }, 10_000);
   assert.equal(readFileSync(join(root, 'cgroup.subtree_control'), 'utf8'), '+memory +cpu +pids +io');
   assert.doesNotMatch(d.mainLog(), /cannot be applied/);
 
@@ -199,6 +206,23 @@ test('pids_max is enforced: forks beyond it fail, and the refusals are logged', 
     assert.ok(cg, log);
     const children = readdirSync('/proc').filter((n) => /^\d+$/.test(n) && ppidOf(Number(n)) === pid);
     assert.ok(children.length <= 3, `at most pids_max - 1 children beside the shell, got ${children.length}`);
+  } finally {
+    await d.stop();
+  }
+});
+
+test('a program that `update` adds with cgroup keys gets its cgroup, though none had one at start', { skip: skipCgroups ?? false }, async () => {
+  const d = await startDaemon({ programs: '[program:plain]\ncommand=sleep 1000\nstartsecs=0\n' });
+  try {
+    const plainPid = Number((await d.waitState('plain', 'RUNNING')).pid);
+    assert.doesNotMatch(readFileSync(`/proc/${plainPid}/cgroup`, 'utf8'), /supervisord-/, 'no cgroup keys: no cgroup, as before');
+    await d.writeConfig('[program:plain]\ncommand=sleep 1000\nstartsecs=0\n[program:capped]\ncommand=sleep 1000\nstartsecs=0\npids_max=50\n');
+    await d.call('supervisor.reloadConfig');
+    await d.call('supervisor.addProcessGroup', 'capped');
+    const pid = Number((await d.waitState('capped', 'RUNNING')).pid);
+    // The wrapper joins the cgroup right after the fork, before exec: wait for that, not for RUNNING.
+    await waitFor('capped in its cgroup', () => /supervisord-[0-9a-f]{8}\/capped%3Acapped@/.test(readFileSync(`/proc/${pid}/cgroup`, 'utf8')), 10_000);
+    await waitFor('capped exec\'d', () => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/usr/bin/sleep') || readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/bin/sleep'), 10_000);
   } finally {
     await d.stop();
   }
