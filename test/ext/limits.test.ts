@@ -60,6 +60,8 @@ test('each rlimit_* is in the program\'s /proc/PID/limits, and the program keeps
   try {
     const info = await d.waitState('lim', 'RUNNING');
     const pid = Number(info.pid);
+    // prlimit sets the limits on itself and execs sleep: once sleep runs, they are in place.
+    await waitFor('sleep exec\'d', () => /sleep\x001000/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')), 10_000);
     const l = limitsOf(pid);
     assert.deepEqual(l['Max open files'], ['100', '200']);
     assert.deepEqual(l['Max processes'], ['300', '400']);
