@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
+import { NO_RESOURCE_LIMITS } from '../../src/config/resources.js';
 import { configError, load, loadError, proc, testSystem, writeFiles } from './helpers.js';
 
 const NO_SCHEDULE = { schedule: null, scheduleTimezone: null, scheduleOverlap: 'skip', scheduleJitter: 0, scheduleCatchup: false, cronRestart: null };
@@ -31,6 +32,7 @@ test('extension defaults keep Supervisor behaviour', () => {
     ...NO_SCHEDULE,
     essential: false,
     watch: null,
+    resources: NO_RESOURCE_LIMITS,
   });
 });
 
@@ -102,6 +104,7 @@ test('every extension key', () => {
     ...NO_SCHEDULE, // the schedule keys: test/config/schedule.test.ts
     essential: true,
     watch: null, // the watch keys: test/config/watch.test.ts
+    resources: NO_RESOURCE_LIMITS,
   });
   assert.deepEqual(cfg.warnings, [], 'extension keys are known keys');
 });
