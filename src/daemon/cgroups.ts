@@ -74,6 +74,10 @@ export function cgroupsExtension(): DaemonExtension {
         run = null;
       };
     },
+    // Leftovers of the last programs to stop get their stopwaitsecs too, not a SIGKILL at detach.
+    afterShutdown: async () => {
+      await manager?.settle();
+    },
     beforeAutostart: async ({ daemon }) => {
       await manager?.stopLeftovers(processConfigs(daemon.config));
     },

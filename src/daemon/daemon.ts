@@ -51,6 +51,8 @@ export interface DaemonExtension {
   beforeAutostart?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Promise<void>;
   /** Awaited (at most SETTLE_MS) before the daemon exits: what it still has to send (STOPPING=1). */
   settle?(): Promise<void>;
+  /** Awaited once every program has stopped, before detach (e.g. what is left in program cgroups gets its stopwaitsecs). */
+  afterShutdown?(): Promise<void>;
 }
 
 const SETTLE_MS = 3000;
@@ -302,6 +304,7 @@ export class Daemon {
       });
       this.wake = null;
       await sup.shutdown(action === 'shutdown' ? 'SHUTDOWN' : 'RESTARTING');
+      for (const ext of this.extensions) await ext.afterShutdown?.();
       if (this.tickTimer) clearTimeout(this.tickTimer);
       for (const d of this.detach.splice(0)) d();
       await http.close();

@@ -50,7 +50,7 @@ interface Live {
 export class CgroupManager implements CgroupHost {
   private serial = 0;
   private readonly live = new Set<Live>();
-  private readonly draining = new Set<ProcessCgroup>();
+  private readonly draining = new Map<ProcessCgroup, Promise<void>>();
   private readonly failing = new Set<string>();
   private watchTimer: NodeJS.Timeout | null = null;
 
@@ -137,8 +137,7 @@ export class CgroupManager implements CgroupHost {
    * SIGKILL when graceMs has passed, then rmdir.
    */
   drain(cgroup: ProcessCgroup, name: string, signal: number, graceMs: number, leftByPredecessor = false): Promise<void> {
-    this.draining.add(cgroup);
-    return new Promise((resolve) => {
+    const p = new Promise<void>((resolve) => {
       const deadline = performance.now() + graceMs;
       let killed = false;
       const done = (): void => {
@@ -180,8 +179,15 @@ export class CgroupManager implements CgroupHost {
         this.logger.warn(`${name}: could not remove its cgroup: ${problem}`);
         done();
       };
-      tick();
+      queueMicrotask(tick); // after the map holds it: done() may come at once
     });
+    this.draining.set(cgroup, p);
+    return p;
+  }
+
+  /** Resolves when every cgroup being drained is empty and removed (each bounded by its stopwaitsecs). */
+  async settle(): Promise<void> {
+    while (this.draining.size) await Promise.all([...this.draining.values()]);
   }
 
   /**
@@ -228,7 +234,7 @@ export class CgroupManager implements CgroupHost {
       e.cgroup.remove();
     }
     this.live.clear();
-    for (const c of this.draining) {
+    for (const c of this.draining.keys()) {
       c.killAll();
       c.remove();
     }

@@ -229,3 +229,24 @@ test('a program that `update` adds with cgroup keys gets its cgroup, though none
     await d.stop();
   }
 });
+
+test('at shutdown, what the last program left in its cgroup gets its stop signal and stopwaitsecs before SIGKILL', { skip: skipCgroups ?? false }, async () => {
+  // The grandchild traps TERM, notes it, and exits a moment later: a SIGKILL at detach would lose the note.
+  // Its output goes to /dev/null: the daemon closes the pipes when the main process exits, and
+  // dash's 'Terminated' notice on a closed pipe would end it by SIGPIPE.
+  const d = await startDaemon({
+    programs: `[program:forker]\ncommand=sh -c '(setsid sh -c "exec >/dev/null 2>&1; trap \\"sleep 0.5; echo got TERM > term.txt; exit 0\\" TERM; echo \\$\\$ > gc.pid; while :; do sleep 0.1; done" &); exec sleep 1000'\ndirectory=%(here)s\ncgroup=true\nstopwaitsecs=5\nstartsecs=0\n`,
+  });
+  await d.waitState('forker', 'RUNNING');
+  await waitFor('grandchild pid', () => {
+    try {
+      return Number(readFileSync(join(d.dir, 'gc.pid'), 'utf8')) || undefined;
+    } catch {
+      return undefined;
+    }
+  }, 10_000);
+  await d.stop({ keep: true });
+  assert.equal(readFileSync(join(d.dir, 'term.txt'), 'utf8').trim(), 'got TERM');
+  assert.doesNotMatch(d.mainLog(), /killing 1 process left in its cgroup/);
+  rmSync(d.dir, { recursive: true, force: true });
+});
