@@ -250,3 +250,19 @@ test('at shutdown, what the last program left in its cgroup gets its stop signal
   assert.doesNotMatch(d.mainLog(), /killing 1 process left in its cgroup/);
   rmSync(d.dir, { recursive: true, force: true });
 });
+
+test('where no cgroup can be made, one line says so and the programs run as before (process groups)', async () => {
+  // /proc refuses mkdir even to root: the same path as a non-root daemon without delegation.
+  const d = await startDaemon({
+    supervisord: 'cgroup_root=/proc/supervisor-ts-no-such-dir\n',
+    programs: '[program:a]\ncommand=sleep 1000\nstartsecs=0\nmemory_max=64MB\n[program:b]\ncommand=sleep 1000\nstartsecs=0\npids_max=10\n',
+  });
+  try {
+    await d.waitStates({ 'a:a': 'RUNNING', 'b:b': 'RUNNING' });
+    const lines = d.mainLog().split('\n').filter((l) => /cgroup/.test(l));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0]!, /WARN cannot use cgroups \(mkdir \/proc\/supervisor-ts-no-such-dir: ENOENT\): a, b run without cgroup limits or tracking \(process groups only\)/);
+  } finally {
+    await d.stop();
+  }
+});
