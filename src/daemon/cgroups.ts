@@ -78,8 +78,16 @@ export function cgroupsExtension(): DaemonExtension {
     afterShutdown: async () => {
       await manager?.settle();
     },
-    beforeAutostart: async ({ daemon }) => {
-      await manager?.stopLeftovers(processConfigs(daemon.config));
+    beforeAutostart: async ({ daemon, logger, bus }) => {
+      const configs = processConfigs(daemon.config);
+      if (manager) return manager.stopLeftovers(configs);
+      // No program wants a cgroup now, but one may have before the daemon was killed.
+      const config = daemon.config;
+      const layout = detectLayout({ root: config.supervisord.cgroupRoot, name: cgroupDirName(config), wanted: ALL_CONTROLLERS, existingOnly: true });
+      if (!layout.hierarchies.length) return;
+      const look = new CgroupManager(layout, logger, bus);
+      await look.stopLeftovers(configs);
+      look.close();
     },
   };
 }

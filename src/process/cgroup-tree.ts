@@ -64,9 +64,13 @@ function code(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? String(e);
 }
 
+/** Look-only mode (finding a predecessor's leftovers when no program wants cgroups now). */
+let lookOnly = false;
+
 function ensureDir(dir: string): string | null {
   try {
-    mkdirSync(dir);
+    if (lookOnly) accessSync(dir);
+    else mkdirSync(dir);
   } catch (e) {
     if (code(e) !== 'EEXIST') return `mkdir ${dir}: ${code(e)}`;
   }
@@ -113,7 +117,7 @@ function v2Hierarchy(m: Mount, ownPath: string, name: string, wanted: ReadonlySe
   }
   const available = new Set([...controllersListed(join(cg, 'cgroup.controllers'))].filter((c) => wanted.has(c)));
   let controllers = new Set<Controller>();
-  if (available.size) {
+  if (available.size && !lookOnly) {
     const isRoot = ownPath === '/' || cg === m.mountPoint;
     if (!isRoot && ensureDir(join(cg, `${name}.daemon`)) === null) {
       try {
@@ -139,7 +143,17 @@ function configuredHierarchy(root: string, wanted: ReadonlySet<Controller>, prob
   return { version: 2, base: root, controllers: available.size ? enableSubtree(root, available, problems) : new Set() };
 }
 
-export function detectLayout(opts: { root: string | null; name: string; wanted: ReadonlySet<Controller> }): CgroupLayout {
+/** `existingOnly`: create nothing, change nothing; only directories a previous run left. */
+export function detectLayout(opts: { root: string | null; name: string; wanted: ReadonlySet<Controller>; existingOnly?: boolean }): CgroupLayout {
+  lookOnly = opts.existingOnly ?? false;
+  try {
+    return detect(opts);
+  } finally {
+    lookOnly = false;
+  }
+}
+
+function detect(opts: { root: string | null; name: string; wanted: ReadonlySet<Controller> }): CgroupLayout {
   const problems: string[] = [];
   if (opts.root !== null) {
     const h = configuredHierarchy(opts.root, opts.wanted, problems);

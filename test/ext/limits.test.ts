@@ -266,3 +266,27 @@ test('where no cgroup can be made, one line says so and the programs run as befo
     await d.stop();
   }
 });
+
+test('leftovers are found by cgroup even when the restarted daemon\'s config no longer asks for cgroups', { skip: skipCgroups ?? false }, async () => {
+  const d = await startDaemon({
+    programs: `[program:forker]\ncommand=sh -c '(setsid sh -c "echo \\$\\$ > gc.pid; exec sleep 1000" &); exec sleep 1000'\ndirectory=%(here)s\ncgroup=true\nstopwaitsecs=2\nstartsecs=0\n`,
+  });
+  try {
+    await d.waitState('forker', 'RUNNING');
+    const gc = await waitFor('grandchild pid', () => {
+      try {
+        return Number(readFileSync(join(d.dir, 'gc.pid'), 'utf8')) || undefined;
+      } catch {
+        return undefined;
+      }
+    }, 10_000);
+    d.proc!.kill('SIGKILL');
+    await waitFor('daemon gone', () => d.proc!.exitCode !== null || d.proc!.signalCode !== null, 10_000);
+    d.opts.programs = '[program:forker]\ncommand=sleep 1000\nstartsecs=0\n';
+    await d.start();
+    await waitFor(`grandchild ${gc} gone`, () => !alive(gc), 15_000);
+    assert.match(d.mainLog(), new RegExp(`found \\d process(es)? of 'forker:forker' left by a previous supervisord`));
+  } finally {
+    await d.stop();
+  }
+});
