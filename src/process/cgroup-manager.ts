@@ -79,25 +79,28 @@ export class CgroupManager implements CgroupHost {
       return null;
     }
     if (this.failing.delete(key)) this.logger.info(`${config.name}: its cgroup can be created again`);
-    const entry: Live = { cgroup, config, handle: null as unknown as SpawnCgroup };
-    const handle: SpawnCgroup = {
-      procsFiles: cgroup.procsFiles,
-      pid: 0,
-      oomKilled: (signal) => {
-        this.reportPids(entry);
-        const n = cgroup.newOomKills();
-        if (n > 0) this.reportOom(entry, n, signal === 9);
-        return n > 0;
-      },
-      release: (signal, graceMs) => {
-        this.live.delete(entry);
-        this.drain(cgroup, config.name, signal, graceMs);
+    // The handle is the entry's own view: the reports read its pid, set once forked.
+    const entry: Live = {
+      cgroup,
+      config,
+      handle: {
+        procsFiles: cgroup.procsFiles,
+        pid: 0,
+        oomKilled: (signal) => {
+          this.reportPids(entry);
+          const n = cgroup.newOomKills();
+          if (n > 0) this.reportOom(entry, n, signal === 9);
+          return n > 0;
+        },
+        release: (signal, graceMs) => {
+          this.live.delete(entry);
+          void this.drain(cgroup, config.name, signal, graceMs);
+        },
       },
     };
-    entry.handle = handle;
     this.live.add(entry);
     this.watch();
-    return handle;
+    return entry.handle;
   }
 
   private reportOom(e: Live, count: number, mainDied: boolean): void {
