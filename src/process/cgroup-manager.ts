@@ -127,6 +127,9 @@ export class CgroupManager implements CgroupHost {
         return;
       }
       for (const e of this.live) {
+        // Only cgroups with a limit of their own can have something to report.
+        const l = e.config.ext.resources.cgroup;
+        if (l.memoryMax === null && l.memoryHigh === null && l.pidsMax === null) continue;
         const n = e.cgroup.newOomKills();
         if (n > 0) this.reportOom(e, n, false);
         this.reportPids(e);
