@@ -87,6 +87,10 @@ ExecReload=/bin/kill -HUP $MAINPID
 # the cgroup only if TimeoutStopSec expires.
 KillMode=mixed
 KillSignal=SIGTERM
+# The unit's cgroup subtree is supervisord's: programs with memory_max, cpu_max, pids_max
+# and the like (or cgroup=true) each get a cgroup of their own under it, and supervisord
+# moves itself into a leaf beside them. Without cgroup keys nothing is created.
+Delegate=yes
 # Worst-case graceful stop of this config: ${worst} s (sum over groups of their largest
 # stopwaitsecs) + ${STOP_MARGIN_SECS} s margin, at least systemd's default of ${MIN_STOP_SECS} s.
 TimeoutStopSec=${stopSecs}

@@ -7,6 +7,7 @@ import { boolean, byteSize, DatatypeError, integer, listOfStrings } from './data
 import type { Expansions } from './expand.js';
 import { parseProbe } from './probe.js';
 import { parseReadiness, READINESS_KEYS } from './readiness.js';
+import { parseResourceLimits, RESOURCE_KEYS } from './resources.js';
 import { RAW, type Section } from './section.js';
 import { isMissingFile } from './system.js';
 import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
@@ -41,6 +42,7 @@ export const EXTENSION_KEYS = [
   'essential',
   ...WATCH_KEYS,
   ...READINESS_KEYS,
+  ...RESOURCE_KEYS,
 ] as const;
 
 type Condition = ProcessExtensions['dependsOn'][number]['condition'];
@@ -188,6 +190,7 @@ export function parseExtensions(sec: Section, names: Expansions, startsecs: numb
     essential: false,
     watch: parseWatch(sec, names),
     ...parseReadiness(sec, c, startsecs),
+    resources: parseResourceLimits(sec, names),
   };
   ext.essential = essential(sec, c, ext.schedule);
   return ext;

@@ -25,6 +25,7 @@ const SUPERVISORD_KEYS = new Set([
   'environment',
   'identifier',
   'exit_when', // extension (docs/extensions.md)
+  'cgroup_root', // extension: resource limits
 ]);
 
 const EVENTLISTENER_KEYS = new Set([...PROGRAM_KEYS, 'buffer_size', 'events', 'result_handler']);

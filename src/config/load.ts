@@ -102,6 +102,8 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
   const nocleanup = sec.conv('nocleanup', 'false', boolean, names);
   const stripAnsi = sec.conv('strip_ansi', 'false', boolean, names);
   const exitWhen = sec.conv('exit_when', 'never', exitWhenValue, names);
+  const cgroupRootText = sec.str('cgroup_root', '', names).trim();
+  const cgroupRoot = cgroupRootText === '' ? null : path.resolve(ctx.here, cgroupRootText);
   // Expanded twice like Supervisor: once when read, once with host_node_name.
   const envOnce = sec.str('environment', '', names);
   const envTwice = sec.expandValue(
@@ -136,6 +138,7 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
     environment,
     identifier,
     exitWhen,
+    cgroupRoot,
   };
 }
 

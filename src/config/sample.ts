@@ -48,6 +48,7 @@ minprocs=200                 ; refuse to start with fewer free process slots
 ;environment=KEY="value"     ; added to every child's environment
 ;strip_ansi=false            ; remove ANSI escape sequences from child logs
 ;exit_when=never             ; all_exited: exit once no program is left running (batch jobs)
+;cgroup_root=/sys/fs/cgroup/supervisor ; a cgroup v2 directory for program cgroups (default: under supervisord's own cgroup)
 
 ; Needed for supervisorctl and the web interface to work. Other interfaces can
 ; be added as further [rpcinterface:x] sections.
@@ -140,6 +141,19 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;ready_timeout=60              ; with ready: seconds to become ready (startsecs is then the minimum)
 ;watchdog_sec=0                ; ready=notify: kill when no WATCHDOG=1 comes for this many seconds
 ;watchdog_signal=ABRT          ; the signal the watchdog kills with
+;rlimit_nofile=1024:4096       ; rlimits set before exec: soft:hard or one value, unlimited; sizes may use KB/MB/GB
+;rlimit_nproc=unlimited
+;rlimit_core=0
+;rlimit_as=unlimited
+;rlimit_memlock=64KB
+;rlimit_stack=8MB
+;memory_max=512MB              ; cgroup limits (root or a delegated cgroup): hard memory limit, OOM kill beyond it
+;memory_high=400MB             ; throttle and reclaim above this size
+;cpu_max=50%                   ; CPU time: a percentage of one core, or a number of cores (2)
+;cpu_weight=100                ; 1-10000, share of CPU under contention
+;pids_max=256                  ; at most this many processes and threads; forks beyond it fail
+;io_weight=100                 ; 1-10000, share of disk time (needs the io/blkio controller)
+;cgroup=true                   ; a cgroup of its own even without limits (default: only with one of the above)
 
 ; An event listener pool: processes that receive events on stdin. It takes the
 ; program keys above plus the ones marked here.

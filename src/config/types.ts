@@ -3,6 +3,7 @@
 // Supervisor's option names (camelCased) so the manual maps onto the code.
 
 /** A child log target after `AUTO`/`NONE`/`syslog` resolution. */
+import type { ResourceLimits } from './resources.js';
 import type { CronSchedule } from './cron.js';
 import type { ProbeSpec } from './probe.js';
 import type { MetricsConfig } from './metrics.js';
@@ -115,6 +116,8 @@ export interface ProcessExtensions {
   /** Seconds between WATCHDOG=1 pings a ready=notify program must keep (0 = no watchdog). */
   watchdogSec: number;
   watchdogSignal: number;
+  /** rlimit_* and cgroup limits (docs/extensions.md, Resource limits). */
+  resources: ResourceLimits;
 }
 
 /** `ready =`: sd_notify READY=1, a line of output, or a probe that passes (the healthcheck syntax). */
@@ -195,6 +198,8 @@ export interface SupervisordConfig {
   identifier: string;
   /** Extension: `all_exited` ends the daemon once no program is left running or starting. */
   exitWhen: 'never' | 'all_exited';
+  /** Where program cgroups are made; null: under the daemon's own cgroup (extension). */
+  cgroupRoot: string | null;
 }
 
 export interface CtlConfig {

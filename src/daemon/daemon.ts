@@ -12,7 +12,7 @@ import { ChildLog } from '../logging/childlog.js';
 import { Levels } from '../logging/levels.js';
 import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
 import { SyslogSink } from '../logging/syslog.js';
-import type { ChildRecorder, Logger, ProcessHost } from '../process/host.js';
+import type { CgroupHost, ChildRecorder, Logger, ProcessHost } from '../process/host.js';
 import { Supervisor, type GroupFactory } from '../supervisor/supervisor.js';
 import { HttpServers } from '../http/server.js';
 import { logTailRoutes, xmlRpcRoute } from '../http/routes.js';
@@ -39,6 +39,8 @@ export interface DaemonExtension {
   groupFactory?: GroupFactory;
   /** Hears of every fork and reap, synchronously (the state journal); the first one given is used. */
   recorder?: ChildRecorder;
+  /** Per-process cgroups (resource limits); the first one given is used. */
+  cgroups?: CgroupHost;
   /** Called once per run of the core (again after each restart). */
   attach?(ctx: { daemon: Daemon; supervisor: Supervisor; http: HttpServers; bus: EventBus; logger: Logger }): void | (() => void);
   /** `control` is the run's one control service, the one XML-RPC uses too; `rpc` counts XML-RPC calls. */
@@ -49,6 +51,8 @@ export interface DaemonExtension {
   beforeAutostart?(ctx: { daemon: Daemon; supervisor: Supervisor; bus: EventBus; logger: Logger }): Promise<void>;
   /** Awaited (at most SETTLE_MS) before the daemon exits: what it still has to send (STOPPING=1). */
   settle?(): Promise<void>;
+  /** Awaited once every program has stopped, before detach (e.g. what is left in program cgroups gets its stopwaitsecs). */
+  afterShutdown?(): Promise<void>;
 }
 
 const SETTLE_MS = 3000;
@@ -153,6 +157,7 @@ export class Daemon {
       },
       stripAnsi: s.stripAnsi,
       children: this.extensions.find((e) => e.recorder)?.recorder,
+      cgroups: this.extensions.find((e) => e.cgroups)?.cgroups,
     };
   }
 
@@ -299,6 +304,7 @@ export class Daemon {
       });
       this.wake = null;
       await sup.shutdown(action === 'shutdown' ? 'SHUTDOWN' : 'RESTARTING');
+      for (const ext of this.extensions) await ext.afterShutdown?.();
       if (this.tickTimer) clearTimeout(this.tickTimer);
       for (const d of this.detach.splice(0)) d();
       await http.close();

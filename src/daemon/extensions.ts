@@ -12,6 +12,7 @@ import { DirWatches } from '../supervisor/watch-dirs.js';
 import { attachReadiness } from '../supervisor/readiness.js';
 import type { Route } from '../http/server.js';
 import { stateFileExtension } from './statefile.js';
+import { cgroupsExtension } from './cgroups.js';
 import { exitPolicyExtension, systemdNotifyExtension } from './container.js';
 import { HttpServers } from '../http/server.js';
 import { metricsRoute, type MetricsDeps } from '../http/metrics.js';
@@ -24,6 +25,7 @@ export function installExtensions(daemon: Daemon): void {
   daemon.use({ attach: ({ supervisor, bus, logger }) => attachScheduler(supervisor, bus, logger) }); // schedule, cron_restart
   daemon.use(watchExtension()); // watch: restart on file changes
   daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
+  daemon.use(cgroupsExtension()); // rlimit_*, cgroup limits and tracking (after the state file: its leftovers go first)
   daemon.use(groupTypesExtension(daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
   daemon.use(exitPolicyExtension()); // essential, exit_when
   // sd_notify under systemd Type=notify; the variable forces the no-koffi path (tests).

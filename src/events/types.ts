@@ -38,6 +38,16 @@ export type SupervisorEvent =
       groupName: string;
       pid: number;
       detail: string;
+    }
+  | {
+      // Extension: the kernel enforced a cgroup limit in a process's cgroup (OOM kill, refused fork).
+      type: 'PROCESS_LIMIT';
+      limit: 'OOM' | 'PIDS';
+      processName: string;
+      groupName: string;
+      pid: number;
+      /** How many times since the last report. */
+      count: number;
     };
 
 /** The concrete event name a listener sees on its header line, e.g. PROCESS_STATE_RUNNING. */
@@ -59,6 +69,8 @@ export function eventName(e: SupervisorEvent): string {
       return `TICK_${e.period}`;
     case 'PROCESS_HEALTH':
       return `PROCESS_HEALTH_${e.health}`;
+    case 'PROCESS_LIMIT':
+      return `PROCESS_LIMIT_${e.limit}`;
   }
 }
 
@@ -72,11 +84,12 @@ const ABSTRACT: Record<SupervisorEvent['type'], string> = {
   PROCESS_GROUP: 'PROCESS_GROUP',
   TICK: 'TICK',
   PROCESS_HEALTH: 'PROCESS_HEALTH',
+  PROCESS_LIMIT: 'PROCESS_LIMIT',
 };
 
 /** Does a subscription to `subscribed` (a name from `events=`) match this event? */
 export function matchesSubscription(e: SupervisorEvent, subscribed: string): boolean {
-  if (subscribed === 'EVENT') return e.type !== 'PROCESS_HEALTH'; // extension events only when asked for
+  if (subscribed === 'EVENT') return e.type !== 'PROCESS_HEALTH' && e.type !== 'PROCESS_LIMIT'; // extension events only when asked for
   return subscribed === eventName(e) || subscribed === ABSTRACT[e.type];
 }
 
@@ -106,6 +119,9 @@ export const EVENT_TYPE_NAMES: readonly string[] = [
   'PROCESS_HEALTH_HEALTHY',
   'PROCESS_HEALTH_UNHEALTHY',
   'PROCESS_HEALTH_WATCHDOG',
+  'PROCESS_LIMIT',
+  'PROCESS_LIMIT_OOM',
+  'PROCESS_LIMIT_PIDS',
 ];
 
 function decodeData(data: Buffer): string {
@@ -172,5 +188,7 @@ export function eventPayload(e: SupervisorEvent): string {
       return `when:${e.when}`;
     case 'PROCESS_HEALTH':
       return `processname:${e.processName} groupname:${e.groupName} pid:${e.pid} detail:${e.detail}`;
+    case 'PROCESS_LIMIT':
+      return `processname:${e.processName} groupname:${e.groupName} pid:${e.pid} count:${e.count}`;
   }
 }

@@ -82,6 +82,9 @@ export async function eventsRoute(req: IncomingMessage, res: ServerResponse, url
       case 'PROCESS_HEALTH':
         stream.send('health', { name: `${e.groupName}:${e.processName}`, health: e.health, pid: e.pid, detail: e.detail });
         break;
+      case 'PROCESS_LIMIT':
+        stream.send('limit', { name: `${e.groupName}:${e.processName}`, limit: e.limit, pid: e.pid, count: e.count });
+        break;
       case 'REMOTE_COMMUNICATION':
         stream.send('remote', { type: e.commType, data: e.data });
         break;

@@ -12,6 +12,7 @@ import type { ProcessHost } from './host.js';
 import { OutputChannel, stripAnsiBuffer, type OutputCounts } from './output.js';
 import { makeChildPipes, pipesUnavailable, type ChildPipes, type ParentEnds } from './pipes.js';
 import { planSpawn } from './spawn-plan.js';
+import { wrapWithPreExec, type PreExec } from './limits-exec.js';
 
 /** Replaces stdout routing (event listeners); `log` writes to the stdout child log. */
 export type StdoutHandler = (chunk: Buffer, log: (data: Buffer) => void) => void;
@@ -28,6 +29,8 @@ export interface LaunchOptions {
   counts: OutputCounts;
   /** Sees each chunk of output as read (ready = log:REGEX); null costs nothing. */
   tap?: ((channel: Channel, chunk: Buffer) => void) | null;
+  /** Steps between fork and exec (rlimits, joining the cgroup); null: none. */
+  preExec: PreExec | null;
 }
 
 export interface ChildEvents {
@@ -78,7 +81,11 @@ export function launchChild(o: LaunchOptions, events: ChildEvents): LiveChild | 
     return `unknown error making dispatchers for '${c.name}': ${code}`;
   }
 
-  const { file: execFile, args: execArgs, opts } = planSpawn(c, { file, argv0, args }, o.env, o.extra);
+  const planned = planSpawn(c, { file, argv0, args }, o.env, o.extra);
+  const opts = planned.opts;
+  const wrapped = wrapWithPreExec({ file: planned.file, args: planned.args, argv0: opts.argv0 ?? planned.file }, o.preExec);
+  const { file: execFile, args: execArgs } = wrapped;
+  opts.argv0 = wrapped.argv0;
   const pipes = makeChildPipes(opts.stdio);
   if (pipes) opts.stdio = pipes.stdio;
   else warnNoPipes(o);

@@ -66,4 +66,23 @@ export interface ProcessHost {
   /** Daemon-wide strip_ansi. */
   stripAnsi: boolean;
   children?: ChildRecorder;
+  /** Per-process cgroups (extension); absent: no program gets one. */
+  cgroups?: CgroupHost;
+}
+
+/** A process's cgroup for one spawn (resource limits, issue #18); see src/process/cgroup-manager.ts. */
+export interface SpawnCgroup {
+  /** cgroup.procs files the child writes its own pid to before exec. */
+  readonly procsFiles: readonly string[];
+  /** The main pid once forked (for events). */
+  pid: number;
+  /** Right after the main process was reaped (`signal`: what ended it): did the kernel kill something in it for lack of memory? */
+  oomKilled(signal: number | null): boolean;
+  /** The main process is gone: what is left gets `signal`, SIGKILL after graceMs, then the cgroup goes. */
+  release(signal: number, graceMs: number): void;
+}
+
+export interface CgroupHost {
+  /** Right before a spawn: the cgroup the child joins, or null (none wanted, or none possible: logged). */
+  prepare(config: ProcessConfig): SpawnCgroup | null;
 }

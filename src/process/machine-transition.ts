@@ -119,7 +119,7 @@ export class Transition {
   /** `how` the child ended, for lastExit: after a stop, too quickly (always unexpected), or on its own. */
   exitInfo(ev: EventFor<'exited'>, how: 'stopped' | 'too quickly' | 'exited' = 'exited'): { status: number; text: string; expected: boolean } {
     this.s.laststop = this.ctx.wallNow;
-    const { status, text } = describeExit(ev.code, ev.signal);
+    const { status, text } = describeExit(ev.code, ev.signal, ev.cause);
     const expected = this.cfg.exitcodes.includes(status);
     const why = how === 'stopped' ? 'stopped' : how === 'exited' && expected ? 'expected' : 'not expected';
     this.s.lastExit = { status, signal: ev.signal, reason: `${text}; ${why}`, at: this.ctx.wallNow };

@@ -96,7 +96,7 @@ export type MachineEvent =
   | { kind: 'start' } // administrative or autostart: spawn now
   | { kind: 'spawned'; pid: number }
   | { kind: 'spawnFailed'; message: string }
-  | { kind: 'exited'; code: number | null; signal: number | null }
+  | { kind: 'exited'; code: number | null; signal: number | null; cause?: 'oom' }
   | { kind: 'stop' } // administrative stop
   | { kind: 'giveUp' } // stop_all on a BACKOFF process
   | { kind: 'killFailed'; message: string }
@@ -139,7 +139,9 @@ export interface StepResult {
 }
 
 /** How an exit is described in logs: Supervisor's decode_wait_status wording. */
-export function describeExit(code: number | null, signal: number | null): { status: number; text: string } {
+export function describeExit(code: number | null, signal: number | null, cause?: 'oom'): { status: number; text: string } {
+  // The cgroup's memory.events says the SIGKILL was the kernel's, not someone's kill -9.
+  if (signal !== null && cause === 'oom') return { status: -1, text: 'killed by the kernel: out of memory' };
   if (signal !== null) return { status: -1, text: `terminated by ${signame(signal)}` };
   // A MAINPID= process is not our child: its end is seen, its status is not.
   if (code === null) return { status: -1, text: 'exit status unknown' };

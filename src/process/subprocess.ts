@@ -4,7 +4,8 @@
 // child-logs.ts; this file is the driver between them and the machine.
 import type { SpawnOptions } from 'node:child_process';
 import type { ProcessConfig } from '../config/types.js';
-import type { ProcessHost } from './host.js';
+import type { ProcessHost, SpawnCgroup } from './host.js';
+import type { PreExec } from './limits-exec.js';
 import { initialSnapshot, step, type Effect, type MachineConfig, type MachineEvent, type Snapshot, type TimerName } from './machine.js';
 import { signame } from './signals.js';
 import { readEnvironmentFiles } from './envfile.js';
@@ -70,6 +71,8 @@ export class Subprocess {
   spawns = 0;
   /** Bytes read from the child's stdout and stderr, over all its runs. */
   readonly outputBytes: OutputCounts = { stdout: 0, stderr: 0 };
+  /** When the first stop signal went to the current child (its cgroup's leftovers get the rest of stopwaitsecs). */
+  private stopSignalledAt: number | null = null;
 
   constructor(
     readonly config: ProcessConfig,
@@ -273,6 +276,7 @@ export class Subprocess {
 
   private kill(sig: number, group: boolean): void {
     const pid = this.snap.pid;
+    this.stopSignalledAt ??= performance.now();
     try {
       process.kill(group ? -pid : pid, sig);
     } catch (e) {
@@ -300,8 +304,24 @@ export class Subprocess {
     return env;
   }
 
+  /** rlimits and the cgroup to join, for the pre-exec step; null when the program has neither. */
+  private preExec(cgroup: SpawnCgroup | null): PreExec | null {
+    const rlimits = this.config.ext.resources.rlimits;
+    if (!cgroup && Object.keys(rlimits).length === 0) return null;
+    return { rlimits, cgroupProcs: cgroup?.procsFiles ?? [] };
+  }
+
+  /** What is left in the cgroup gets the rest of stopwaitsecs (all of it after an exit on its own). */
+  private releaseCgroup(cgroup: SpawnCgroup | null): void {
+    if (!cgroup) return;
+    const wait = this.config.stopwaitsecs * 1000;
+    const since = this.stopSignalledAt;
+    cgroup.release(this.config.stopsignal, since === null ? wait : Math.max(0, wait - (performance.now() - since)));
+  }
+
   private spawnChild(): void {
     this.lastExit = null;
+    this.stopSignalledAt = null;
     let env: Record<string, string>;
     let extra: Partial<SpawnOptions> = {};
     try {
@@ -311,11 +331,13 @@ export class Subprocess {
       this.queue.push({ kind: 'spawnFailed', message: (e as Error).message });
       return;
     }
+    const cgroup = this.config.ext.resources.useCgroup ? (this.host.cgroups?.prepare(this.config) ?? null) : null;
     const launched = launchChild(
-      { config: this.config, host: this.host, logs: this.logs, env, extra, stdoutHandler: this.stdoutHandler, counts: this.outputBytes, tap: this.outputTap ? (ch, b) => this.outputTap?.(ch, b) : null },
+      { config: this.config, host: this.host, logs: this.logs, env, extra, stdoutHandler: this.stdoutHandler, counts: this.outputBytes, tap: this.outputTap ? (ch, b) => this.outputTap?.(ch, b) : null, preExec: this.preExec(cgroup) },
       {
         execFailed: (child, message) => {
           if (this.child === child) this.child = null;
+          this.releaseCgroup(cgroup);
           this.dispatch({ kind: 'spawnFailed', message });
         },
         exited: (child, code, signal) => {
@@ -326,16 +348,20 @@ export class Subprocess {
             return;
           }
           this.lastExit = { code, signal };
-          this.dispatch({ kind: 'exited', code, signal });
+          const oom = cgroup?.oomKilled(signal) ?? false;
+          this.releaseCgroup(cgroup);
+          this.dispatch({ kind: 'exited', code, signal, ...(oom && signal === 9 ? { cause: 'oom' as const } : {}) });
         },
       },
     );
     if (typeof launched === 'string') {
+      this.releaseCgroup(cgroup);
       this.queue.push({ kind: 'spawnFailed', message: launched });
       return;
     }
     this.child = launched;
     if (launched.pid === undefined) return;
+    if (cgroup) cgroup.pid = launched.pid;
     this.spawns++;
     this.dispatch({ kind: 'spawned', pid: launched.pid });
   }

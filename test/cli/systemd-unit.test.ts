@@ -65,6 +65,7 @@ test('--print-systemd-unit: Type=notify, absolute ExecStart with -n -c CONF, rel
     assert.equal(d.get('ExecReload'), '/bin/kill -HUP $MAINPID');
     assert.equal(d.get('Restart'), 'on-failure');
     assert.equal(d.get('KillMode'), 'mixed');
+    assert.equal(d.get('Delegate'), 'yes', 'program cgroups live in the unit subtree');
     assert.equal(d.get('Type'), 'notify'); // READY=1 from the daemon itself (test/daemon/sdnotify.test.ts)
     assert.equal(d.get('NotifyAccess'), 'main');
     // a:100 (group a), b:50 (group g), c:70 (group h) → 220 + 30 margin.

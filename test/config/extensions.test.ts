@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
+import { NO_RESOURCE_LIMITS } from '../../src/config/resources.js';
 import { configError, load, loadError, proc, testSystem, writeFiles } from './helpers.js';
 
 /** The readiness keys unset: test/config/readiness.test.ts. */
@@ -34,6 +35,7 @@ test('extension defaults keep Supervisor behaviour', () => {
     essential: false,
     watch: null,
     ...NO_READY,
+    resources: NO_RESOURCE_LIMITS,
   });
 });
 
@@ -106,6 +108,7 @@ test('every extension key', () => {
     essential: true,
     watch: null, // the watch keys: test/config/watch.test.ts
     ...NO_READY,
+    resources: NO_RESOURCE_LIMITS,
   });
   assert.deepEqual(cfg.warnings, [], 'extension keys are known keys');
 });
