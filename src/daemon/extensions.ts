@@ -11,6 +11,7 @@ import { attachWatch } from '../supervisor/watch.js';
 import { DirWatches } from '../supervisor/watch-dirs.js';
 import type { Route } from '../http/server.js';
 import { stateFileExtension } from './statefile.js';
+import { DesiredStateStore, desiredStatePath } from '../supervisor/desired-state.js';
 import { exitPolicyExtension, systemdNotifyExtension } from './container.js';
 import { HttpServers } from '../http/server.js';
 import { metricsRoute, type MetricsDeps } from '../http/metrics.js';
@@ -22,6 +23,7 @@ export function installExtensions(daemon: Daemon): void {
   daemon.use({ attach: ({ supervisor, bus, logger }) => attachScheduler(supervisor, bus, logger) }); // schedule, cron_restart
   daemon.use(watchExtension()); // watch: restart on file changes
   daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
+  daemon.use(rememberStateExtension()); // remember_state: a person's starts and stops outlive the daemon
   daemon.use(groupTypesExtension(daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
   daemon.use(exitPolicyExtension()); // essential, exit_when
   // sd_notify under systemd Type=notify; the variable forces the no-koffi path (tests).
@@ -96,6 +98,20 @@ export function metricsExtension(): DaemonExtension {
       const server = new HttpServers([config], ctx.logger, { authWarning: false });
       server.addRoute(metricsRoute(deps(ctx)));
       return [server];
+    },
+  };
+}
+
+/** `[supervisord] remember_state = true`: autostart follows what a person last asked (desired-state.ts). */
+export function rememberStateExtension(): DaemonExtension {
+  return {
+    attach: ({ daemon, supervisor, logger }) => {
+      const s = daemon.config.supervisord;
+      if (!s.rememberState) return;
+      const store = new DesiredStateStore(desiredStatePath(s.statedir, s.pidfile), logger);
+      store.load();
+      supervisor.desired = store;
+      return () => store.close();
     },
   };
 }
