@@ -175,3 +175,29 @@ test('supervisor_ts.update reports per process over XML-RPC; a group name nobody
     await d.stop();
   }
 });
+
+test('POST /api/update applies the diff and answers per process (JSON API)', async () => {
+  const d = await startDaemon({ inet: true, programs: worker(1) + prog('db', 'sleep 1004') });
+  try {
+    await d.waitStates({ 'worker:worker_00': 'RUNNING', 'db:db': 'RUNNING' });
+    const base = `http://127.0.0.1:${d.port}`;
+    const { token, header } = (await (await fetch(`${base}/api/token`)).json()) as { token: string; header: string };
+    await reconfigure(d, worker(2) + prog('db', 'sleep 1004', 'stopwaitsecs=3'));
+    const res = await fetch(`${base}/api/update`, { method: 'POST', headers: { [header]: token, 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { groups: { name: string; processes: { name: string; outcome: string; keys: string[] }[] }[] };
+    assert.deepEqual(
+      body.groups.map((g) => [g.name, g.processes.map((p) => `${p.name} ${p.outcome} ${p.keys.join(',')}`)]),
+      [
+        ['db', ['db applied stopwaitsecs']],
+        ['worker', ['worker_00 unchanged ', 'worker_01 added ']],
+      ],
+    );
+    const bad = await fetch(`${base}/api/update`, { method: 'POST', headers: { [header]: token, 'Content-Type': 'application/json' }, body: '{"groups": [1]}' });
+    assert.equal(bad.status, 400);
+    const noToken = await fetch(`${base}/api/update`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(noToken.status, 403);
+  } finally {
+    await d.stop();
+  }
+});
