@@ -51,7 +51,7 @@ minprocs=200                 ; refuse to start with fewer free process slots
 ;update_mode=processes       ; restart_groups: update bounces whole changed groups, as Supervisor does
 ;reload_keeps_programs=false ; true: SIGHUP/reload apply the config diff, programs keep running
 ;remember_state=false        ; true: starts/stops by a person survive daemon restarts and reboots
-;statedir=/var/lib/supervisor ; where remember_state keeps its file (default: the pidfile's directory)
+;statedir=/tmp               ; where remember_state keeps its file (default: the pidfile's directory)
 
 ; Needed for supervisorctl and the web interface to work. Other interfaces can
 ; be added as further [rpcinterface:x] sections.

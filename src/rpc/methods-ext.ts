@@ -42,7 +42,7 @@ function groupNames(v: XmlRpcValue[]): string[] {
 export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
   update: method({
     help: 'Reread the config and apply only what changed (docs/extensions.md, update): per process restarted, policies applied live, or left alone',
-    params: [param(list, 'names', 'group names to update; [] for all', [])],
+    params: [param(list, 'names', 'group names to update; [] for all')],
     returns: {
       wire: 'struct',
       name: 'result',
