@@ -31,6 +31,22 @@ const stats: Returns<ProcessStats> = {
   encode: encodeStats,
 };
 
+function encodeUpdate(r: UpdateResult): XmlRpcValue {
+  return {
+    mode: r.mode,
+    groups: r.groups.map((g) => ({
+      name: g.name,
+      change: g.change,
+      stopped: g.stopped,
+      whole: g.whole,
+      why: g.why,
+      error: g.error,
+      processes: g.processes.map((p) => ({ name: p.name, outcome: p.outcome, keys: [...p.keys] })),
+    })),
+    unknown: [...r.unknown],
+  };
+}
+
 /** Group names for update: strings only, [] (or ['all']) for every group. */
 function groupNames(v: XmlRpcValue[]): string[] {
   return v.map((n) => {
@@ -47,7 +63,7 @@ export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
       wire: 'struct',
       name: 'result',
       doc: 'groups: [{name, change, stopped, whole, why, error, processes: [{name, outcome, keys}]}], unknown: names matching no group',
-      encode: (r: UpdateResult) => r as unknown as XmlRpcValue,
+      encode: encodeUpdate,
     },
     call: ({ control }, names) => control.updateConfig(groupNames(names)),
   }),
