@@ -37,6 +37,13 @@ const POLICY_KEYS: ReadonlySet<string> = new Set([
   'ext.fatalRetryAfter',
   'ext.memoryLimit',
   'ext.essential',
+  // The scheduler plans a changed schedule again from now (Scheduler.reschedule).
+  'ext.schedule',
+  'ext.scheduleTimezone',
+  'ext.scheduleOverlap',
+  'ext.scheduleJitter',
+  'ext.scheduleCatchup',
+  'ext.cronRestart',
 ]);
 
 /**
@@ -71,6 +78,15 @@ export interface ConfigPlan {
   groups: GroupChange[];
 }
 
+/**
+ * A config value's identity: JSON without where it was written (a `source` location
+ * object) and with sets as arrays (cron fields), so a cron expression's own `source` text
+ * and its fields count.
+ */
+export function identity(value: unknown): string {
+  return JSON.stringify(value, (k, v: unknown) => (k === 'source' && typeof v === 'object' && v !== null ? undefined : v instanceof Set ? [...(v as Set<unknown>)] : v));
+}
+
 /** Top-level and `ext.` keys of a process config whose values differ. */
 export function changedKeys(a: ProcessConfig, b: ProcessConfig): string[] {
   const out: string[] = [];
@@ -82,7 +98,7 @@ export function changedKeys(a: ProcessConfig, b: ProcessConfig): string[] {
         compare('ext.', x[k] as Record<string, unknown>, y[k] as Record<string, unknown>);
         continue;
       }
-      if (JSON.stringify(x[k]) !== JSON.stringify(y[k])) out.push(key);
+      if (identity(x[k]) !== identity(y[k])) out.push(key);
     }
   };
   compare('', a as unknown as Record<string, unknown>, b as unknown as Record<string, unknown>);
@@ -99,13 +115,12 @@ export function processChange(live: ProcessConfig, next: ProcessConfig): Process
 
 /** Everything of a group but its processes and where it was written. */
 function groupShape(g: GroupConfig): string {
-  return JSON.stringify(g, (k, v: unknown) => (k === 'source' || k === 'processes' ? undefined : v));
+  return identity({ ...g, processes: [] });
 }
 
 /** Whether anything at all differs (the reread answer: Supervisor's "changed"). */
 function differs(live: GroupConfig, next: GroupConfig): boolean {
-  const strip = (g: GroupConfig): string => JSON.stringify(g, (k, v: unknown) => (k === 'source' ? undefined : v));
-  return strip(live) !== strip(next);
+  return identity(live) !== identity(next);
 }
 
 /**

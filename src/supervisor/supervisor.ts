@@ -9,7 +9,7 @@ import type { Subprocess } from '../process/subprocess.js';
 import { RESPAWN_PENDING_STATES, type SupervisorStateName } from '../events/states.js';
 import { DependencyCoordinator } from './depends.js';
 import { compareNames, splitNamespec } from '../events/names.js';
-import { planConfigChange, type ConfigPlan, type UpdateMode } from './config-plan.js';
+import { identity, planConfigChange, type ConfigPlan, type UpdateMode } from './config-plan.js';
 import { applyConfigPlan, type GroupReport } from './config-apply.js';
 
 /** What a person last asked of a process (remember_state); null: nothing remembered. */
@@ -33,7 +33,7 @@ export type GroupFactory = (config: GroupConfig, host: ProcessHost) => ProcessGr
  * than kept per group: 1.3 KB of string per process that nothing else reads.
  */
 function fingerprint(g: GroupConfig): string {
-  return JSON.stringify(g, (k, v: unknown) => (k === 'source' ? undefined : v));
+  return identity(g);
 }
 
 export class Supervisor {

@@ -201,3 +201,19 @@ test('POST /api/update applies the diff and answers per process (JSON API)', asy
     await d.stop();
   }
 });
+
+test('a changed schedule or cron_restart is a policy: the process keeps running and the next tick follows the new expression', async () => {
+  const d = await startDaemon({ programs: prog('web', 'sleep 1051', 'cron_restart = 0 4 * * *') });
+  try {
+    const before = await d.waitState('web:web', 'RUNNING');
+    await waitFor('first note', async () => /next restart (\w{3} \d\d )?04:00:00/.test(String((await d.info('web:web')).description)));
+    await reconfigure(d, prog('web', 'sleep 1051', 'cron_restart = 30 5 * * *'));
+    const r = await ctl(d, OUR_SUPERVISORCTL, 'update', '-v');
+    assert.equal(r.out, 'web: updated process group\n  web: applied live (ext.cronRestart)\n');
+    const after = await d.info('web:web');
+    assert.equal(after.pid, before.pid);
+    assert.match(String(after.description), /next restart (\w{3} \d\d )?05:30:00/);
+  } finally {
+    await d.stop();
+  }
+});
