@@ -26,6 +26,10 @@ const SUPERVISORD_KEYS = new Set([
   'identifier',
   'exit_when', // extension (docs/extensions.md)
   'cgroup_root', // extension: resource limits
+  'update_mode', // extensions: zero-downtime operations
+  'reload_keeps_programs',
+  'remember_state',
+  'statedir',
 ]);
 
 const EVENTLISTENER_KEYS = new Set([...PROGRAM_KEYS, 'buffer_size', 'events', 'result_handler']);

@@ -104,6 +104,11 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
   const exitWhen = sec.conv('exit_when', 'never', exitWhenValue, names);
   const cgroupRootText = sec.str('cgroup_root', '', names).trim();
   const cgroupRoot = cgroupRootText === '' ? null : path.resolve(ctx.here, cgroupRootText);
+  const updateMode = sec.conv('update_mode', 'processes', updateModeValue, names);
+  const reloadKeepsPrograms = sec.conv('reload_keeps_programs', 'false', boolean, names);
+  const rememberState = sec.conv('remember_state', 'false', boolean, names);
+  const statedirRaw = sec.str('statedir', null, names);
+  const statedir = statedirRaw === null ? null : sec.convert('statedir', statedirRaw, (v) => normalizePath(existingDirectory(v, sys), sys));
   // Expanded twice like Supervisor: once when read, once with host_node_name.
   const envOnce = sec.str('environment', '', names);
   const envTwice = sec.expandValue(
@@ -139,7 +144,18 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
     identifier,
     exitWhen,
     cgroupRoot,
+    updateMode,
+    reloadKeepsPrograms,
+    rememberState,
+    // Next to the pidfile unless set: the daemon's other state files live there too.
+    statedir: statedir ?? path.dirname(normalizePath(pidfile, sys)),
   };
+}
+
+function updateModeValue(v: string): SupervisordConfig['updateMode'] {
+  const s = v.trim().toLowerCase();
+  if (s === 'processes' || s === 'restart_groups') return s;
+  throw new DatatypeError('must be processes or restart_groups');
 }
 
 function exitWhenValue(v: string): SupervisordConfig['exitWhen'] {

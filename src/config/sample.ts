@@ -49,6 +49,10 @@ minprocs=200                 ; refuse to start with fewer free process slots
 ;strip_ansi=false            ; remove ANSI escape sequences from child logs
 ;exit_when=never             ; all_exited: exit once no program is left running (batch jobs)
 ;cgroup_root=/sys/fs/cgroup/supervisor ; a cgroup v2 directory for program cgroups (default: under supervisord's own cgroup)
+;update_mode=processes       ; restart_groups: update bounces whole changed groups, as Supervisor does
+;reload_keeps_programs=false ; true: SIGHUP/reload apply the config diff, programs keep running
+;remember_state=false        ; true: starts/stops by a person survive daemon restarts and reboots
+;statedir=/tmp               ; where remember_state keeps its file (default: the pidfile's directory)
 
 ; Needed for supervisorctl and the web interface to work. Other interfaces can
 ; be added as further [rpcinterface:x] sections.

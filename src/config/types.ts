@@ -200,6 +200,18 @@ export interface SupervisordConfig {
   exitWhen: 'never' | 'all_exited';
   /** Where program cgroups are made; null: under the daemon's own cgroup (extension). */
   cgroupRoot: string | null;
+  /**
+   * Extension: how `update` applies a changed group. `processes` (ours): only the processes
+   * whose spawn settings changed restart, policy changes apply live; `restart_groups`:
+   * Supervisor's stop, remove and add of the whole group.
+   */
+  updateMode: 'processes' | 'restart_groups';
+  /** Extension: SIGHUP and `reload` apply the config diff instead of stopping every program. */
+  reloadKeepsPrograms: boolean;
+  /** Extension: starts and stops asked for by a person survive restarts (in `statedir`). */
+  rememberState: boolean;
+  /** Absolute; defaults to the pidfile's directory. */
+  statedir: string;
 }
 
 export interface CtlConfig {

@@ -60,6 +60,7 @@ export async function startOne(sup: Supervisor, p: Subprocess, name: string, wai
   }
   if (RUNNING_STATES.has(p.state)) throw new Fault('ALREADY_STARTED', name);
   if (p.state === 'UNKNOWN') throw new Fault('FAILED', `${name} is in an unknown process state`);
+  sup.desired?.record(p, 'started'); // remember_state: a person's start outlives the daemon
   sup.startProcess(p);
   if (p.snap.spawnerr) throw new Fault('SPAWN_ERROR', name);
   if (!wait || p.state === 'RUNNING') return;
@@ -74,6 +75,7 @@ export async function startOne(sup: Supervisor, p: Subprocess, name: string, wai
 /** Stops `p` (after whatever depends on it); with `wait`, resolves once it is stopped. */
 export async function stopOne(sup: Supervisor, p: Subprocess, name: string, wait: boolean): Promise<void> {
   if (!RUNNING_STATES.has(p.state)) throw new Fault('NOT_RUNNING', name);
+  sup.desired?.record(p, 'stopped');
   if (p.config.ext.dependsOn.length || sup.dependencies.dependents(p).length) await sup.stopProcess(p);
   else p.stop();
   if (!wait || STOPPED_STATES.has(p.state)) return;

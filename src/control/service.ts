@@ -16,6 +16,7 @@ import { byName } from '../events/names.js';
 import { StatsSampler } from '../stats/sampler.js';
 import { allConfigInfo } from './config-info.js';
 import { notifySocketStats, statsOf } from './process-stats.js';
+import { updateConfig } from './update.js';
 import { ProcessInfoView } from './process-info.js';
 import {
   clearOne,
@@ -41,6 +42,7 @@ import {
   type ProcessInfo,
   type ProcessResult,
   type SupervisorState,
+  type UpdateResult,
 } from './types.js';
 
 export type LogChannel = 'stdout' | 'stderr';
@@ -148,6 +150,12 @@ export class ControlService {
     this.sup.config = next;
     const names = (gs: { name: string }[]): string[] => gs.map((g) => g.name);
     return { added: names(d.added), changed: names(d.changed), removed: names(d.removed) };
+  }
+
+  /** Extension (supervisor_ts.update): reread and apply only what changed; see update.ts. */
+  updateConfig(names: readonly string[] = []): Promise<UpdateResult> {
+    this.ensureRunning();
+    return updateConfig(this.sup, this.daemon, names);
   }
 
   /** Starts using a group of the last-read config (its autostart processes start). */

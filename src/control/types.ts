@@ -128,6 +128,28 @@ export type SupervisorState = { statecode: number; statename: string };
 /** reloadConfig: group names the config file now adds, changes and removes (nothing is applied). */
 export type ConfigDiff = { added: string[]; changed: string[]; removed: string[] };
 
+/**
+ * supervisor_ts.update / POST /api/update: per group what `update` did (change: Supervisor's
+ * `added`, `removed`, `updated`; stopped: whether supervisorctl prints `NAME: stopped`), and
+ * per process its outcome: restarted (spawn settings changed), replaced (changed while not
+ * running: left stopped), applied (policies only: same pid), unchanged, added, removed.
+ */
+export type UpdateResult = {
+  /** The update_mode it was applied with. */
+  mode: 'processes' | 'restart_groups';
+  groups: {
+    name: string;
+    change: 'added' | 'removed' | 'updated';
+    stopped: boolean;
+    whole: boolean;
+    why: string;
+    error: string;
+    processes: { name: string; outcome: string; keys: string[] }[];
+  }[];
+  /** Names asked for that are neither running nor in the new config. */
+  unknown: string[];
+};
+
 /** tailProcessStdoutLog: the bytes, the log's size (the next offset) and whether it overflowed. */
 export type LogTail = { bytes: string; offset: number; overflow: boolean };
 

@@ -128,54 +128,120 @@ const remove: Command = {
   },
 };
 
+/** supervisor_ts.update's answer (src/control/types.ts UpdateResult), as it travels. */
+interface UpdateAnswer {
+  mode: string;
+  groups: {
+    name: string;
+    change: 'added' | 'removed' | 'updated';
+    stopped: boolean;
+    whole: boolean;
+    error: string;
+    processes: { name: string; outcome: string; keys: string[] }[];
+  }[];
+  unknown: string[];
+}
+
+const OUTCOME_WORDS: Record<string, string> = {
+  restarted: 'restarted',
+  replaced: 'replaced (was not running: left stopped)',
+  applied: 'applied live',
+  unchanged: 'left alone',
+  added: 'added',
+  removed: 'removed',
+};
+
+/** Supervisor's lines per group; `-v` adds one line per process. */
+function printUpdate(ctl: Controller, answer: UpdateAnswer, verbose: boolean): void {
+  for (const g of answer.unknown) {
+    ctl.output(`ERROR: no such group: ${g}`);
+    ctl.exitStatus = LSB.GENERIC;
+  }
+  for (const g of answer.groups) {
+    // Supervisor prints `stopped` for every removed or changed group; we only when it is true.
+    const stopped = g.change !== 'added' && (g.stopped || answer.mode === 'restart_groups');
+    if (stopped) ctl.output(`${g.name}: stopped`);
+    if (g.error) {
+      ctl.output(`${g.name}: has problems; not ${g.change === 'removed' ? 'removing' : 'updating'}`);
+      ctl.exitStatus = LSB.GENERIC;
+      continue;
+    }
+    ctl.output(`${g.name}: ${g.change} process group`);
+    if (!verbose) continue;
+    for (const p of g.processes) {
+      const keys = p.keys.length ? ` (${p.keys.join(', ')})` : '';
+      ctl.output(`  ${namespecOf(g.name, p.name)}: ${OUTCOME_WORDS[p.outcome] ?? p.outcome}${keys}`);
+    }
+  }
+}
+
 const update: Command = {
   async run(ctl, arg) {
-    let result: Changes[];
+    const words = arg.split(/\s+/).filter(Boolean);
+    const verbose = words.includes('-v') || words.includes('--verbose');
+    const names = words.filter((w) => w !== '-v' && w !== '--verbose');
+    let answer: UpdateAnswer;
     try {
-      result = (await ctl.rpc('reloadConfig')) as unknown as Changes[];
+      answer = (await ctl.rpcClient().call('supervisor_ts.update', [names])) as unknown as UpdateAnswer;
     } catch (err) {
+      // Supervisor itself (or an older supervisor-ts): its own sequence of calls.
+      if (isFault(err, Faults.UNKNOWN_METHOD)) return classicUpdate(ctl, names.join(' '));
       ctl.exitStatus = LSB.GENERIC;
       if (!isFault(err, Faults.SHUTDOWN_STATE)) throw err;
       ctl.output('ERROR: already shutting down');
       return;
     }
-    const [added, changed, removed] = result[0] as Changes;
-    let wanted = new Set(arg.split(/\s+/).filter(Boolean));
-    if (wanted.has('all')) wanted = new Set();
-    if (wanted.size > 0) {
-      const groups = new Set(((await ctl.rpc('getAllProcessInfo')) as unknown as ProcessInfo[]).map((i) => i.group));
-      for (const g of added) groups.add(g);
-      for (const g of wanted) {
-        if (groups.has(g)) continue;
-        ctl.output(`ERROR: no such group: ${g}`);
-        ctl.exitStatus = LSB.GENERIC;
-      }
-    }
-    const selected = (g: string) => wanted.size === 0 || wanted.has(g);
-    for (const g of removed.filter(selected)) {
-      const results = (await ctl.rpc('stopProcessGroup', g)) as unknown as ProcessResult[];
-      ctl.output(`${g}: stopped`);
-      if (results.some((r) => r.status === Faults.FAILED)) {
-        ctl.output(`${g}: has problems; not removing`);
-        ctl.exitStatus = LSB.GENERIC;
-        continue;
-      }
-      await ctl.rpc('removeProcessGroup', g);
-      ctl.output(`${g}: removed process group`);
-    }
-    for (const g of changed.filter(selected)) {
-      await ctl.rpc('stopProcessGroup', g);
-      ctl.output(`${g}: stopped`);
-      await ctl.rpc('removeProcessGroup', g);
-      await ctl.rpc('addProcessGroup', g);
-      ctl.output(`${g}: updated process group`);
-    }
-    for (const g of added.filter(selected)) {
-      await ctl.rpc('addProcessGroup', g);
-      ctl.output(`${g}: added process group`);
-    }
+    printUpdate(ctl, answer, verbose);
   },
 };
+
+/** Supervisor's update: reloadConfig, then stop/remove/add per group (whole groups). */
+async function classicUpdate(ctl: Controller, arg: string): Promise<void> {
+  let result: Changes[];
+  try {
+    result = (await ctl.rpc('reloadConfig')) as unknown as Changes[];
+  } catch (err) {
+    ctl.exitStatus = LSB.GENERIC;
+    if (!isFault(err, Faults.SHUTDOWN_STATE)) throw err;
+    ctl.output('ERROR: already shutting down');
+    return;
+  }
+  const [added, changed, removed] = result[0] as Changes;
+  let wanted = new Set(arg.split(/\s+/).filter(Boolean));
+  if (wanted.has('all')) wanted = new Set();
+  if (wanted.size > 0) {
+    const groups = new Set(((await ctl.rpc('getAllProcessInfo')) as unknown as ProcessInfo[]).map((i) => i.group));
+    for (const g of added) groups.add(g);
+    for (const g of wanted) {
+      if (groups.has(g)) continue;
+      ctl.output(`ERROR: no such group: ${g}`);
+      ctl.exitStatus = LSB.GENERIC;
+    }
+  }
+  const selected = (g: string) => wanted.size === 0 || wanted.has(g);
+  for (const g of removed.filter(selected)) {
+    const results = (await ctl.rpc('stopProcessGroup', g)) as unknown as ProcessResult[];
+    ctl.output(`${g}: stopped`);
+    if (results.some((r) => r.status === Faults.FAILED)) {
+      ctl.output(`${g}: has problems; not removing`);
+      ctl.exitStatus = LSB.GENERIC;
+      continue;
+    }
+    await ctl.rpc('removeProcessGroup', g);
+    ctl.output(`${g}: removed process group`);
+  }
+  for (const g of changed.filter(selected)) {
+    await ctl.rpc('stopProcessGroup', g);
+    ctl.output(`${g}: stopped`);
+    await ctl.rpc('removeProcessGroup', g);
+    await ctl.rpc('addProcessGroup', g);
+    ctl.output(`${g}: updated process group`);
+  }
+  for (const g of added.filter(selected)) {
+    await ctl.rpc('addProcessGroup', g);
+    ctl.output(`${g}: added process group`);
+  }
+}
 
 const shutdown: Command = {
   async run(ctl, arg) {

@@ -23,6 +23,7 @@ import { ensureRlimits } from './limits.js';
 import type { Route } from '../http/server.js';
 import { RpcCounters } from '../rpc/counters.js';
 import { StatsSampler } from '../stats/sampler.js';
+import { reloadKeepingPrograms } from './reload.js';
 
 /** Command-line values that override [supervisord] keys. */
 export type ConfigOverrides = Partial<Config['supervisord']>;
@@ -298,11 +299,17 @@ export class Daemon {
       sup.autostart();
       this.startTicks();
 
-      const action = await new Promise<'shutdown' | 'restart'>((resolve) => {
-        this.wake = () => resolve(this.pendingAction!);
-        if (this.pendingAction) resolve(this.pendingAction);
-      });
-      this.wake = null;
+      let action: 'shutdown' | 'restart';
+      for (;;) {
+        action = await new Promise<'shutdown' | 'restart'>((resolve) => {
+          this.wake = () => resolve(this.pendingAction!);
+          if (this.pendingAction) resolve(this.pendingAction);
+        });
+        this.wake = null;
+        if (action !== 'restart' || !this.config.supervisord.reloadKeepsPrograms) break;
+        this.pendingAction = null;
+        await this.reloadInPlace(sup);
+      }
       await sup.shutdown(action === 'shutdown' ? 'SHUTDOWN' : 'RESTARTING');
       for (const ext of this.extensions) await ext.afterShutdown?.();
       if (this.tickTimer) clearTimeout(this.tickTimer);
@@ -333,6 +340,23 @@ export class Daemon {
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_MS)));
     await Promise.race([Promise.all(this.extensions.map((e) => e.settle?.())), deadline]);
     clearTimeout(timer);
+  }
+
+  /** reload_keeps_programs: re-read and apply the diff; the core, servers and programs stay. */
+  private async reloadInPlace(sup: Supervisor): Promise<void> {
+    this.logger.info('reload: re-reading the config; running programs are kept (reload_keeps_programs)');
+    let next: Config;
+    try {
+      next = Daemon.load(this.config.configFile, this.opts.overrides);
+    } catch (e) {
+      this.logger.critical(`reload: could not reread the config, keeping the previous one: ${(e as Error).message}`);
+      return;
+    }
+    try {
+      this.config = await reloadKeepingPrograms(sup, this.config, next, this.logger);
+    } catch (e) {
+      this.logger.error(`reload: applying the new config failed: ${(e as Error).stack ?? e}`);
+    }
   }
 
   /** Signal entry points, wired by the CLI. */

@@ -13,6 +13,7 @@ import { attachReadiness } from '../supervisor/readiness.js';
 import type { Route } from '../http/server.js';
 import { stateFileExtension } from './statefile.js';
 import { cgroupsExtension } from './cgroups.js';
+import { DesiredStateStore, desiredStatePath } from '../supervisor/desired-state.js';
 import { exitPolicyExtension, systemdNotifyExtension } from './container.js';
 import { HttpServers } from '../http/server.js';
 import { metricsRoute, type MetricsDeps } from '../http/metrics.js';
@@ -26,6 +27,7 @@ export function installExtensions(daemon: Daemon): void {
   daemon.use(watchExtension()); // watch: restart on file changes
   daemon.use(stateFileExtension()); // no duplicate children after a SIGKILLed daemon
   daemon.use(cgroupsExtension()); // rlimit_*, cgroup limits and tracking (after the state file: its leftovers go first)
+  daemon.use(rememberStateExtension()); // remember_state: a person's starts and stops outlive the daemon
   daemon.use(groupTypesExtension(daemon)); // [eventlistener:x] pools, [fcgi-program:x] sockets
   daemon.use(exitPolicyExtension()); // essential, exit_when
   // sd_notify under systemd Type=notify; the variable forces the no-koffi path (tests).
@@ -100,6 +102,20 @@ export function metricsExtension(): DaemonExtension {
       const server = new HttpServers([config], ctx.logger, { authWarning: false });
       server.addRoute(metricsRoute(deps(ctx)));
       return [server];
+    },
+  };
+}
+
+/** `[supervisord] remember_state = true`: autostart follows what a person last asked (desired-state.ts). */
+export function rememberStateExtension(): DaemonExtension {
+  return {
+    attach: ({ daemon, supervisor, logger }) => {
+      const s = daemon.config.supervisord;
+      if (!s.rememberState) return;
+      const store = new DesiredStateStore(desiredStatePath(s.statedir, s.pidfile), logger);
+      store.load();
+      supervisor.desired = store;
+      return () => store.close();
     },
   };
 }

@@ -16,6 +16,7 @@ const STATUS_BY_FAULT: Record<string, number> = {
   STILL_RUNNING: 409,
   ALREADY_ADDED: 409,
   SHUTDOWN_STATE: 503,
+  CANT_REREAD: 422,
 };
 
 /** Supervisor's web UI wording for start faults (web.py), reused for every action. */

@@ -50,8 +50,16 @@ const ENDPOINTS = [
   'GET /api/groups/{name}',
   'POST /api/groups/{name}/{start|stop|restart|signal}',
   'POST /api/all/{start|stop|restart|signal}',
+  'POST /api/update',
   'GET /api/events?logs=name,name&channel=stdout|stderr|both&stats=1',
 ];
+
+/** POST /api/update's body: `{"groups": ["web", ...]}`, absent or [] for every group. */
+function updateGroups(body: Record<string, unknown>): string[] {
+  const g = body.groups ?? [];
+  if (!Array.isArray(g) || !g.every((x): x is string => typeof x === 'string')) throw new HttpError(400, 'BAD_REQUEST', '"groups" must be an array of group names');
+  return g;
+}
 
 function intParam(url: URL, key: string, dflt: number | undefined, min: number, max: number): number | undefined {
   const v = url.searchParams.get(key);
@@ -148,6 +156,7 @@ export function apiRoute(d: ApiDeps): Route {
       if (n === 3 && BULK_ACTIONS.includes(c!))
         return ['POST', post((body) => bulkAction(d.control, findGroup(b!), c as BulkAction, actionOptions(c!, body)))];
     }
+    if (a === 'update' && n === 1) return ['POST', post((body) => guard(undefined, () => d.control.updateConfig(updateGroups(body))))];
     if (a === 'all' && n === 2 && BULK_ACTIONS.includes(b!))
       return ['POST', post((body) => bulkAction(d.control, null, b as BulkAction, actionOptions(b!, body)))];
     throw new HttpError(404, 'NOT_FOUND', 'no such API endpoint');

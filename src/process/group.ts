@@ -1,4 +1,4 @@
-import type { GroupConfig } from '../config/types.js';
+import type { GroupConfig, ProcessConfig } from '../config/types.js';
 import type { ProcessHost } from './host.js';
 import { Subprocess } from './subprocess.js';
 import { STOPPED_STATES, UP_STATES } from '../events/states.js';
@@ -7,12 +7,41 @@ import { STOPPED_STATES, UP_STATES } from '../events/states.js';
 export class ProcessGroup {
   /** Ascending priority, the order Supervisor starts them in. */
   readonly processes: Subprocess[];
+  /** The config in force: the one it was built from, or the last one `adopt` took. */
+  readonly config: GroupConfig;
 
   constructor(
-    readonly config: GroupConfig,
-    host: ProcessHost,
+    config: GroupConfig,
+    private readonly memberHost: ProcessHost,
   ) {
-    this.processes = config.processes.map((pc) => new Subprocess(pc, host));
+    this.config = config;
+    this.processes = config.processes.map((pc) => new Subprocess(pc, memberHost));
+  }
+
+  /**
+   * Takes a new config of the same group once `update` has made the members match it
+   * (added, removed, replaced, new policies applied); orders the members as it does.
+   */
+  adopt(config: GroupConfig): void {
+    (this as { config: GroupConfig }).config = config;
+    const order = new Map(config.processes.map((pc, i) => [pc.name, i]));
+    this.processes.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+  }
+
+  /** A new member, STOPPED (numprocs up, a [group:x] member added). */
+  addMember(pc: ProcessConfig): Subprocess {
+    const p = new Subprocess(pc, this.memberHost);
+    this.processes.push(p);
+    return p;
+  }
+
+  /** Drops a stopped member and closes its logs (numprocs down, a member removed). */
+  async removeMember(p: Subprocess): Promise<void> {
+    const i = this.processes.indexOf(p);
+    if (i < 0) return;
+    this.processes.splice(i, 1);
+    p.cancelTimers();
+    await p.closeLogs();
   }
 
   get name(): string {

@@ -47,7 +47,7 @@ export class ProcessError extends Error {
 
 export class Subprocess {
   snap: Snapshot = initialSnapshot;
-  readonly machine: MachineConfig;
+  machine: MachineConfig;
   private readonly logs: ProcessLogs;
   private child: LiveChild | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -74,12 +74,31 @@ export class Subprocess {
   /** When the first stop signal went to the current child (its cgroup's leftovers get the rest of stopwaitsecs). */
   private stopSignalledAt: number | null = null;
 
+  private current: ProcessConfig;
+
   constructor(
-    readonly config: ProcessConfig,
+    config: ProcessConfig,
     private readonly host: ProcessHost,
   ) {
+    this.current = config;
     this.machine = machineConfig(config);
     this.logs = new ProcessLogs(config, host);
+  }
+
+  /** The config in force: the one it was spawned with, plus any policies applied since. */
+  get config(): ProcessConfig {
+    return this.current;
+  }
+
+  /**
+   * `update` without a restart: `next` differs from the config in force only in policies
+   * (config-plan.ts POLICY_KEYS), so the running child stays and the state machine, health
+   * and memory monitors use the new values from their next decision on. A timer already
+   * armed (startsecs, backoff, stopwaitsecs) keeps the delay it was armed with.
+   */
+  applyPolicies(next: ProcessConfig): void {
+    this.current = next;
+    this.machine = machineConfig(next);
   }
 
   get name(): string {

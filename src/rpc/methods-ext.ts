@@ -2,10 +2,10 @@
 // stays exactly Supervisor 4.2.5's (clients of plugins already expect extra namespaces in
 // system.listMethods). Declared like SUPERVISOR_METHODS; dispatch.ts derives the same
 // introspection and argument checks from this table.
-import type { DaemonStats, ProcessStats, StatsHistory } from '../control/types.js';
+import type { DaemonStats, ProcessStats, StatsHistory, UpdateResult } from '../control/types.js';
 import { Fault } from '../errors/faults.js';
 import { XmlRpcDouble, type XmlRpcValue } from './xmlrpc-types.js';
-import { integer, param, text, type Returns } from './params.js';
+import { integer, list, param, text, type Returns } from './params.js';
 import { method, type MethodSpec } from './methods.js';
 
 const processName = param(text, 'name', "the process name (or 'group:name')");
@@ -31,7 +31,42 @@ const stats: Returns<ProcessStats> = {
   encode: encodeStats,
 };
 
+function encodeUpdate(r: UpdateResult): XmlRpcValue {
+  return {
+    mode: r.mode,
+    groups: r.groups.map((g) => ({
+      name: g.name,
+      change: g.change,
+      stopped: g.stopped,
+      whole: g.whole,
+      why: g.why,
+      error: g.error,
+      processes: g.processes.map((p) => ({ name: p.name, outcome: p.outcome, keys: [...p.keys] })),
+    })),
+    unknown: [...r.unknown],
+  };
+}
+
+/** Group names for update: strings only, [] (or ['all']) for every group. */
+function groupNames(v: XmlRpcValue[]): string[] {
+  return v.map((n) => {
+    if (typeof n !== 'string') throw new Fault('INCORRECT_PARAMETERS', 'group names must be strings');
+    return n;
+  });
+}
+
 export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
+  update: method({
+    help: 'Reread the config and apply only what changed (docs/extensions.md, update): per process restarted, policies applied live, or left alone',
+    params: [param(list, 'names', 'group names to update; [] for all')],
+    returns: {
+      wire: 'struct',
+      name: 'result',
+      doc: 'groups: [{name, change, stopped, whole, why, error, processes: [{name, outcome, keys}]}], unknown: names matching no group',
+      encode: encodeUpdate,
+    },
+    call: ({ control }, names) => control.updateConfig(groupNames(names)),
+  }),
   getProcessStats: method({
     help: 'Get the resource numbers of one process and its descendants (CPU, memory, descriptors, threads, restarts, last exit, output bytes)',
     params: [processName],

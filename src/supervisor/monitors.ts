@@ -118,7 +118,31 @@ export function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, m
     }
   });
 
+  // New policies in place (update): monitors built from the old settings start over.
+  const offPolicies = sup.onPoliciesApplied((p) => {
+    const m = health.get(p);
+    if (m) {
+      m.stop();
+      health.delete(p);
+    }
+    if (p.config.ext.healthcheck) {
+      setHealth(p, 'starting');
+      if (p.state === 'RUNNING') healthMonitor(p).start();
+    } else if (m) {
+      p.health = null;
+    }
+    memory.delete(p);
+    if (p.config.ext.memoryLimit > 0 && UP_STATES.has(p.state)) {
+      memory.set(p, new MemoryWatch(p.config.ext.memoryLimit));
+      if (!memTimer) {
+        memTimer = setInterval(() => void sampleMemory(), memoryIntervalMs);
+        memTimer.unref();
+      }
+    }
+  });
+
   return () => {
+    offPolicies();
     unsubscribe();
     for (const m of health.values()) m.stop();
     health.clear();

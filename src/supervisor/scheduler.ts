@@ -148,6 +148,18 @@ export class Scheduler<P extends ScheduledProcess> {
     if (!atBegin) this.afterChange();
   }
 
+  /**
+   * p took new schedule settings in place (update, a live policy change): its ticks are
+   * planned again from now; a run queued under the old settings is dropped.
+   */
+  reschedule(p: P): void {
+    if (!this.begun || this.stopped) return;
+    this.entries.delete(p);
+    this.runs.delete(p);
+    setScheduleNote(p, null);
+    this.sync();
+  }
+
   /** Every state change of every process; only scheduled ones matter. */
   stateChanged(p: P, from: ProcessStateName, to: ProcessStateName): void {
     const run = this.runs.get(p);
@@ -394,7 +406,9 @@ export function attachScheduler(sup: Supervisor, bus: EventBus, logger: Logger, 
       if (p) scheduler.stateChanged(p, e.from, e.to);
     }
   });
+  const offPolicies = sup.onPoliciesApplied((p) => scheduler.reschedule(p));
   return () => {
+    offPolicies();
     unsubscribe();
     scheduler.stop();
   };

@@ -1,7 +1,7 @@
 // The daemon core: owns the process groups, decides start and stop order, applies config
 // changes, and carries the daemon's own state (Supervisor's "mood"). It knows nothing of
 // HTTP or XML-RPC; those call into it.
-import type { Config, GroupConfig } from '../config/types.js';
+import type { Config, GroupConfig, ProcessConfig } from '../config/types.js';
 import type { EventBus } from '../events/bus.js';
 import { ProcessGroup } from '../process/group.js';
 import type { Logger, ProcessHost } from '../process/host.js';
@@ -9,6 +9,14 @@ import type { Subprocess } from '../process/subprocess.js';
 import { RESPAWN_PENDING_STATES, type SupervisorStateName } from '../events/states.js';
 import { DependencyCoordinator } from './depends.js';
 import { compareNames, splitNamespec } from '../events/names.js';
+import { identity, planConfigChange, type ConfigPlan, type UpdateMode } from './config-plan.js';
+import { applyConfigPlan, type GroupReport } from './config-apply.js';
+
+/** What a person last asked of a process (remember_state); null: nothing remembered. */
+export interface DesiredStates {
+  intent(p: Subprocess): 'started' | 'stopped' | null;
+  record(p: Subprocess, intent: 'started' | 'stopped'): void;
+}
 
 export interface GroupDiff {
   added: GroupConfig[];
@@ -25,7 +33,7 @@ export type GroupFactory = (config: GroupConfig, host: ProcessHost) => ProcessGr
  * than kept per group: 1.3 KB of string per process that nothing else reads.
  */
 function fingerprint(g: GroupConfig): string {
-  return JSON.stringify(g, (k, v: unknown) => (k === 'source' ? undefined : v));
+  return identity(g);
 }
 
 export class Supervisor {
@@ -33,6 +41,10 @@ export class Supervisor {
   readonly groups = new Map<string, ProcessGroup>();
   private stopping: Promise<void> | null = null;
   readonly dependencies: DependencyCoordinator;
+  /** remember_state: set by the daemon when the key is on. */
+  desired: DesiredStates | null = null;
+  /** Config changes are applied one at a time (update, SIGHUP with reload_keeps_programs). */
+  private applying: Promise<unknown> = Promise.resolve();
 
   constructor(
     public config: Config,
@@ -83,12 +95,55 @@ export class Supervisor {
     return true;
   }
 
+  private readonly policyListeners = new Set<(p: Subprocess) => void>();
+
+  /** Hears of every process that took new policies in place (monitors that cache settings). */
+  onPoliciesApplied(fn: (p: Subprocess) => void): () => void {
+    this.policyListeners.add(fn);
+    return () => this.policyListeners.delete(fn);
+  }
+
+  /** `update` without a restart: p takes `next`'s policies now. */
+  applyPolicies(p: Subprocess, next: ProcessConfig): void {
+    p.applyPolicies(next);
+    for (const fn of this.policyListeners) fn(p);
+  }
+
+  /** autostart, unless remember_state recalls a person's start or stop of it. */
+  wantsAutostart(p: Subprocess): boolean {
+    const intent = this.desired?.intent(p) ?? null;
+    return intent === null ? p.config.autostart : intent === 'started';
+  }
+
   /** Autostart: every process that has never been started, in priority order. */
   autostart(): void {
     if (this.mood !== 'RUNNING') return;
     for (const p of this.allProcesses()) {
-      if (p.config.autostart && p.state === 'STOPPED' && p.snap.laststart === 0) this.startProcess(p);
+      if (this.wantsAutostart(p) && p.state === 'STOPPED' && p.snap.laststart === 0) this.startProcess(p);
     }
+  }
+
+  /** From the groups in force to `next` (config-plan.ts); plans only. */
+  plan(next: Config, mode: UpdateMode): ConfigPlan {
+    return planConfigChange([...this.groups.values()].map((g) => g.config), next.groups, mode);
+  }
+
+  /**
+   * Makes the groups match `next` with the least disturbance `mode` allows and takes it as
+   * the config in force (`groups` limits it to those group names). One at a time: a
+   * second call waits for the first, then plans against what the first left.
+   */
+  applyConfig(next: Config, mode: UpdateMode, groups: ReadonlySet<string> | null = null): Promise<GroupReport[]> {
+    const run = async (): Promise<GroupReport[]> => {
+      const plan = this.plan(next, mode);
+      if (groups) plan.groups = plan.groups.filter((g) => groups.has(g.name));
+      const reports = await applyConfigPlan(this, plan);
+      this.config = next;
+      return reports;
+    };
+    const result = this.applying.then(run, run);
+    this.applying = result.catch(() => undefined);
+    return result;
   }
 
   /** reread: which groups the new config adds, changes or removes. */
@@ -121,7 +176,7 @@ export class Supervisor {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
       for (const g of this.dependencies.stopOrder(this.sortedGroups())) {
-        await this.stopGroupAndWait(g);
+        await this.stopGroup(g);
       }
     })().finally(() => {
       this.stopping = null;
@@ -129,7 +184,8 @@ export class Supervisor {
     return this.stopping;
   }
 
-  private stopGroupAndWait(g: ProcessGroup): Promise<void> {
+  /** Stops every process of g (stop_all) and resolves once all are down. */
+  stopGroup(g: ProcessGroup): Promise<void> {
     return new Promise((resolve) => {
       let lastReport = 0;
       const check = (): void => {
