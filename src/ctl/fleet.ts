@@ -25,7 +25,8 @@ function isQuick(method: string): boolean {
   return /^(get|read|tail|list|system\.)/.test(method);
 }
 
-class BufferIO implements ControllerIO {
+/** Captures a command's output (a fleet host's, or `top`'s actions). */
+export class BufferIO implements ControllerIO {
   text = '';
   write(t: string): void {
     this.text += t;
