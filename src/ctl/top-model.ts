@@ -119,10 +119,10 @@ export class TopModel {
 
   /** One process's new info (a state event); a spawn counts as a restart when it ran before. */
   updateInfo(host: string, info: ProcessInfo, now: number): void {
-    const prev = this.rows.get(rowKey(host, info.group, info.name));
-    const ranBefore = prev !== undefined && prev.info.start > 0;
+    const prev = this.rows.get(rowKey(host, info.group, info.name))?.info;
+    const ranBefore = prev !== undefined && prev.start > 0;
     const row = this.upsert(host, info, now);
-    if (info.statename === 'STARTING' && prev?.info.statename !== 'STARTING' && ranBefore && row.restarts !== null) row.restarts++;
+    if (info.statename === 'STARTING' && prev?.statename !== 'STARTING' && ranBefore && row.restarts !== null) row.restarts++;
     if (info.statename !== 'RUNNING' && info.statename !== 'STOPPING') row.stats = null;
     this.touch();
   }
