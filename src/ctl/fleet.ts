@@ -18,7 +18,8 @@ import { formatStatusLines } from './process-commands.js';
 import { fullName, readinessOf, selectInfos } from './readiness.js';
 
 /** Run on the local controller even with -H set. */
-const LOCAL = new Set(['', 'help', 'quit', 'exit', 'EOF', 'host', 'open']);
+// `top` watches every target itself (one table, one stream per host).
+const LOCAL = new Set(['', 'help', 'quit', 'exit', 'EOF', 'host', 'open', 'top']);
 
 
 function isQuick(method: string): boolean {

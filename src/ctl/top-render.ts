@@ -95,7 +95,7 @@ function columns(model: TopModel, rows: readonly TopRow[], width: number): { col
   const hostCol: Column[] = model.fleet
     ? [{ title: 'HOST', sort: null, width: Math.min(16, Math.max(4, ...rows.map((r) => r.host.length))), align: 'left', cell: (r) => r.host }]
     : [];
-  const longest = Math.max(4, ...rows.map((r) => namespecOf(r.info.group, r.info.name).length));
+  const longest = Math.max(5, ...rows.map((r) => namespecOf(r.info.group, r.info.name).length));
   // Narrow terminals drop columns from the right (health, then restarts, ...), never the name.
   let cols = [...hostCol, ...fixed];
   const used = (c: Column[]): number => c.reduce((n, x) => n + x.width + 1, 0);

@@ -5,7 +5,7 @@
 // `top --once` and a non-terminal print one plain frame.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { OUR_SUPERVISORCTL, TestDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/wait.js';
@@ -235,4 +235,43 @@ test('top --once, and top on a pipe, print one plain frame and exit', { skip }, 
   const bad = await runCtl(['top', '--sort=colour']);
   assert.equal(bad.code, 2);
   assert.match(bad.out, /--sort needs one of name, state, pid, uptime, cpu, mem, restarts, health/);
+});
+
+test('-H: every fleet target in one table with a HOST column; a dead target is shown, not hidden', { skip }, async () => {
+  const d2 = await new TestDaemon({ programs: `[program:solo]\ncommand=sleep 100000\nstartsecs=0\n` }).start();
+  try {
+    await d2.waitState('solo', 'RUNNING');
+    const conf = `${d.dir}/fleet.conf`;
+    writeFileSync(
+      conf,
+      `[supervisorctl]\nserverurl=unix://${d.sock}\n\n[host:alpha]\nserverurl=unix://${d.sock}\n\n[host:beta]\nserverurl=unix://${d2.sock}\n\n` +
+        `[host:gone]\nserverurl=unix://${d.dir}/no-such.sock\n`,
+    );
+    const once = await new Promise<{ out: string; code: number | null }>((resolve) => {
+      const p = spawn(OUR_SUPERVISORCTL, ['-c', conf, '-H', 'alpha,beta,gone', 'top', '--once'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      p.on('exit', (code) => resolve({ out, code }));
+    });
+    assert.match(once.out, /^HOST\s+NAME▲\s+STATE/m);
+    assert.match(once.out, /^beta\s+solo\s+RUNNING\s+\d+/m);
+    assert.match(once.out, /^alpha\s+talker\s+RUNNING\s+\d+/m);
+    assert.match(once.out, /^gone: ERROR \(no such file\)$/m);
+    assert.equal(once.code, 4, 'a target that cannot be asked: exit 4, as fleet status');
+
+    const t = new Tmux();
+    panes.push(t);
+    t.start(`env TERM=xterm-256color ${OUR_SUPERVISORCTL} -c ${conf} -H alpha,beta,gone top; echo "EXIT=$?"; sleep 600`, 130, 24);
+    await t.waitScreen('both live, one lost', (s) =>
+      s.includes('alpha: RUNNING, event stream') && s.includes('beta: RUNNING, event stream') && /gone: CONNECTION LOST \(no such file\)/.test(s) && /^beta\s+solo\s+RUNNING/m.test(s));
+    t.type('/beta solo');
+    t.keys('Enter');
+    t.type('x');
+    await d2.waitState('solo', 'STOPPED');
+    await t.waitScreen('stopped on beta', (s) => /^beta\s+solo\s+STOPPED/m.test(s) && s.includes('beta: solo: stopped'));
+    t.type('q');
+    await t.waitScreen('top ended', (s) => s.includes('EXIT=0'));
+  } finally {
+    await d2.stop();
+  }
 });
