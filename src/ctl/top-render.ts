@@ -143,7 +143,8 @@ function summary(rows: readonly TopRow[]): string {
   }
   const order = ['FATAL', 'BACKOFF', 'EXITED', 'UNKNOWN', 'STARTING', 'STOPPING', 'RUNNING', 'STOPPED'];
   const parts = order.filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s.toLowerCase()}`);
-  return `${rows.length} processes${parts.length ? ': ' + parts.join(', ') : ''}   CPU ${cpu.toFixed(1)}%   MEM ${humanBytes(mem)}`;
+  const sampled = rows.some((r) => r.stats !== null);
+  return `${rows.length} processes${parts.length ? ': ' + parts.join(', ') : ''}` + (sampled ? `   CPU ${cpu.toFixed(1)}%   MEM ${humanBytes(mem)}` : '');
 }
 
 export const HINTS = 'q quit  ↑↓ select  / filter  </> sort  s start  x stop  r restart  k signal  (S X R K: group)  enter log  ? help';

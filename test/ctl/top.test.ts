@@ -259,6 +259,18 @@ test('-H: every fleet target in one table with a HOST column; a dead target is s
     assert.match(once.out, /^gone: ERROR \(no such file\)$/m);
     assert.equal(once.code, 4, 'a target that cannot be asked: exit 4, as fleet status');
 
+    // The same fleet through `status --stats`: one header, a host column, the resource columns.
+    const status = await new Promise<string>((resolve) => {
+      const p = spawn(OUR_SUPERVISORCTL, ['-c', conf, '-H', 'alpha,beta', 'status', '--stats'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      p.on('exit', () => resolve(out));
+    });
+    assert.match(status, /^HOST\s+NAME\s+STATE\s+CPU%\s+MEM\s+FDS\s+THR\s+RESTARTS\s+DESCRIPTION\n/);
+    assert.match(status, /^beta\s+solo\s+RUNNING\s+[\d.]+\s+[\d.]+[BKMG]\s+\d+\s+1\s+0\s+pid \d+/m);
+    assert.match(status, /^alpha\s+hog\s+RUNNING\s+[\d.]+\s+[5-9]\d(?:\.\d)?M/m);
+    assert.doesNotMatch(status, /--stats/);
+
     const t = new Tmux();
     panes.push(t);
     t.start(`env TERM=xterm-256color ${OUR_SUPERVISORCTL} -c ${conf} -H alpha,beta,gone top; echo "EXIT=$?"; sleep 600`, 130, 24);
