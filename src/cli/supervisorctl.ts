@@ -9,9 +9,10 @@ import { complete, runShell } from '../ctl/shell.js';
 import { fleetCompletionInfos, fleetDispatch } from '../ctl/fleet.js';
 import { tailCommands } from '../ctl/tail-commands.js';
 import { waitCommands } from '../ctl/wait-command.js';
+import { topCommands } from '../ctl/top-command.js';
 
 export function allCommands(): Map<string, Command> {
-  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands }));
+  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands, ...topCommands }));
 }
 
 async function main(): Promise<number> {

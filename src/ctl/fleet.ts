@@ -8,24 +8,27 @@
 import { loadFleet, resolveTargets, FleetTargetError, type Fleet, type FleetHost } from '../config/fleet.js';
 import { realSystem } from '../config/load.js';
 import type { XmlRpcClient } from '../rpc/client.js';
-import { boundedMap, classifyHostError, fetchAllInfo, FLEET_PARALLEL, hostClient, type HostFailure } from '../fleet/client.js';
+import { boundedMap, classifyHostError, fetchAllInfo, fetchAllStats, FLEET_PARALLEL, hostClient, type HostFailure } from '../fleet/client.js';
 import type { XmlRpcValue } from '../rpc/xmlrpc.js';
 import { Fault } from '../errors/faults.js';
 import { inStates, STOPPED_STATES } from '../events/states.js';
 import { Controller, LSB, LSBStatus, type ControllerIO } from './controller.js';
 import type { ProcessInfo } from '../control/types.js';
 import { formatStatusLines } from './process-commands.js';
+import { formatAlignedStatsLines, STATS_FLAG } from './status-format.js';
 import { fullName, readinessOf, selectInfos } from './readiness.js';
 
 /** Run on the local controller even with -H set. */
-const LOCAL = new Set(['', 'help', 'quit', 'exit', 'EOF', 'host', 'open']);
+// `top` watches every target itself (one table, one stream per host).
+const LOCAL = new Set(['', 'help', 'quit', 'exit', 'EOF', 'host', 'open', 'top']);
 
 
 function isQuick(method: string): boolean {
   return /^(get|read|tail|list|system\.)/.test(method);
 }
 
-class BufferIO implements ControllerIO {
+/** Captures a command's output (a fleet host's, or `top`'s actions). */
+export class BufferIO implements ControllerIO {
   text = '';
   write(t: string): void {
     this.text += t;
@@ -249,11 +252,30 @@ async function fleetCommand(ctl: Controller, targets: FleetHost[], line: string)
  * something is stopped, 4 when a name matches nothing or a host cannot be asked (as
  * single-host status), the highest wins.
  */
-async function fleetStatus(ctl: Controller, targets: FleetHost[], names: string[]): Promise<number> {
-  const results = await Promise.all(boundedMap(targets, FLEET_PARALLEL, (h) => fetchAllInfo(h, ctl.options.hostTimeoutMs)));
+async function fleetStatus(ctl: Controller, targets: FleetHost[], args: string[]): Promise<number> {
+  // `status --stats` (docs/metrics.md) on the fleet: the resource columns, one header for all hosts.
+  const withStats = args.includes(STATS_FLAG);
+  const names = args.filter((a) => a !== STATS_FLAG);
+  const timeout = ctl.options.hostTimeoutMs;
+  const results = await Promise.all(
+    boundedMap(targets, FLEET_PARALLEL, async (h) => {
+      const r = await fetchAllInfo(h, timeout);
+      return { ...r, stats: withStats && !r.failure ? await fetchAllStats(h, timeout) : null };
+    }),
+  );
   const width = Math.max(...targets.map((h) => h.name.length)) + 2;
   const selected = results.map((r) => ({ ...r, ...selectInfos(r.infos, names) }));
-  const lines = formatStatusLines(selected.flatMap((r) => r.matching));
+  const matching = selected.flatMap((r) => r.matching);
+  let lines: string[];
+  if (withStats) {
+    const aligned = selected.flatMap((r) => {
+      const byName = new Map((r.stats ?? []).map((s) => [`${s.group}:${s.name}`, s]));
+      return r.matching.map((i) => byName.get(`${i.group}:${i.name}`));
+    });
+    const [header, ...rows] = formatAlignedStatsLines(matching, aligned);
+    ctl.output('HOST'.padEnd(width) + header);
+    lines = rows;
+  } else lines = formatStatusLines(matching);
   let exit = 0;
   let k = 0;
   for (const r of selected) {

@@ -65,6 +65,13 @@ export const extensionHelpTexts: Record<string, string[]> = {
     'wait --timeout N ...\tGive up after N seconds (default 60; 0 waits forever)',
     'Exit status: 0 ready, 7 one went FATAL or exited unexpectedly, 1 timeout or no such process, 2 bad arguments.',
   ],
+  top: [
+    'top			Live dashboard of every process (with -H: of every target)',
+    'top <word> ...		Only processes whose name, group, state or host has every word',
+    'top --sort KEY		Sort by name, state, pid, uptime, cpu, mem, restarts or health',
+    'top --once		Print one frame as plain text and exit (also when not on a terminal)',
+    'Keys: ? help, / filter, < > sort, s x r k start/stop/restart/signal (S X R K: its group), enter log, q quit.',
+  ],
 };
 
 /** cmd.Cmd.columnize: the fewest rows whose columns fit in displayWidth. */

@@ -52,13 +52,18 @@ const COLUMNS: readonly { title: string; width: number; value(s: ProcessStats | 
 /** The header, then one line per process; `stats` may lack a process (removed meanwhile). */
 export function formatStatsLines(infos: readonly ProcessInfo[], stats: readonly ProcessStats[]): string[] {
   const byName = new Map(stats.map((s) => [namespecOf(s.group, s.name), s]));
+  return formatAlignedStatsLines(infos, infos.map((i) => byName.get(namespecOf(i.group, i.name))));
+}
+
+/** The same, with each info's stats at the same index (the fleet's table: names repeat across hosts). */
+export function formatAlignedStatsLines(infos: readonly ProcessInfo[], aligned: readonly (ProcessStats | undefined)[]): string[] {
   const namespecs = infos.map((i) => namespecOf(i.group, i.name));
   const width = nameWidth(namespecs);
   const cells = (state: string, values: string[], description: string, name: string): string =>
     padPy(name, width) + padPy(state, 10) + values.map((v, k) => v.padStart(COLUMNS[k]!.width)).join('') + '  ' + description;
   const lines = [cells('STATE', COLUMNS.map((c) => c.title), 'DESCRIPTION', 'NAME')];
   infos.forEach((info, i) => {
-    const s = byName.get(namespecs[i]!);
+    const s = aligned[i];
     lines.push(cells(info.statename, COLUMNS.map((c) => c.value(s)), info.description, namespecs[i]!));
   });
   return lines;

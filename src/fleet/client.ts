@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { hostPassword, type FleetHost } from '../config/fleet.js';
 import { XmlRpcClient, XmlRpcTransportError } from '../rpc/client.js';
 import { Fault } from '../errors/faults.js';
-import type { ProcessInfo } from '../control/types.js';
+import type { ProcessInfo, ProcessStats } from '../control/types.js';
 import { LSB } from '../errors/lsb.js';
 
 export const FLEET_PARALLEL = 8;
@@ -146,6 +146,19 @@ export async function fetchAllInfo(h: FleetHost, timeoutMs: number): Promise<Hos
       exit: LSB.GENERIC,
     };
     return { host: h, infos: [], failure };
+  } finally {
+    client?.close();
+  }
+}
+
+/** supervisor_ts.getAllProcessStats of one host; null when it has none (Supervisor itself) or cannot answer. */
+export async function fetchAllStats(h: FleetHost, timeoutMs: number): Promise<ProcessStats[] | null> {
+  let client: XmlRpcClient | null = null;
+  try {
+    client = hostClient(h, timeoutMs);
+    return (await client.call('supervisor_ts.getAllProcessStats', [])) as unknown as ProcessStats[];
+  } catch {
+    return null;
   } finally {
     client?.close();
   }

@@ -46,7 +46,11 @@ export async function eventsRoute(req: IncomingMessage, res: ServerResponse, url
   if (stats?.history) throw new HttpError(400, 'BAD_REQUEST', 'history is for /api/processes; the stream sends one stats event per second');
   const processes = await guard(undefined, () => d.control.getAllProcessInfo());
   const stream = new SseStream(req, res);
-  stream.send('hello', { supervisor: { statename: d.sup.mood }, processes });
+  // With stats=1 the hello also carries every process's stats (restarts and the last exit
+  // included, which the per-pass stats events leave out for stopped processes), in the
+  // same order as `processes`: one consistent starting point for the stream.
+  const hello = stats ? { supervisor: { statename: d.sup.mood }, processes, stats: d.control.currentProcessStats() } : { supervisor: { statename: d.sup.mood }, processes };
+  stream.send('hello', hello);
 
   const info = (group: string, name: string): Readonly<ProcessInfo> | null => {
     try {

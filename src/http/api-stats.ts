@@ -44,9 +44,10 @@ export function streamStats(control: ControlService, stream: SseStream): void {
     const processes = [];
     for (const s of control.currentProcessStats()) {
       if (!s.sampled_at) continue;
-      const { name, group, pid, cpu_percent, cpu_seconds, rss_bytes, fds, threads, processes: tree, sampled_at } = s;
-      // `group:name` as the stream's process events name it.
-      processes.push({ name: `${group}:${name}`, pid, cpu_percent, cpu_seconds, rss_bytes, fds, threads, processes: tree, sampled_at });
+      const { name, group, pid, cpu_percent, cpu_seconds, rss_bytes, fds, threads, processes: tree, restarts, sampled_at } = s;
+      // `group:name` as the stream's process events name it. Restarts ride along so that a
+      // dashboard fed by the stream alone (supervisorctl top) needs no second request.
+      processes.push({ name: `${group}:${name}`, pid, cpu_percent, cpu_seconds, rss_bytes, fds, threads, processes: tree, restarts, sampled_at });
     }
     stream.send('stats', { time: Date.now() / 1000, processes });
   };

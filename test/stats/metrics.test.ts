@@ -150,12 +150,14 @@ test('the JSON API adds stats on request, with history, and streams them; bad va
     assert.equal(r.status, 400, q);
     assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'BAD_REQUEST', q);
   }
+  let helloData = '';
   const event = await new Promise<string>((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port: d.port, path: '/api/events?stats=1', auth }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
         text += c;
+        helloData ||= /event: hello\ndata: (.*)\n/.exec(text)?.[1] ?? '';
         const m = /event: stats\ndata: (.*)\n/.exec(text);
         if (m) {
           req.destroy();
@@ -166,8 +168,14 @@ test('the JSON API adds stats on request, with history, and streams them; bad va
     req.on('error', reject);
     setTimeout(() => reject(new Error(`no stats event within 10 s`)), 10_000).unref();
   });
-  const stats = JSON.parse(event) as { processes: { name: string; rss_bytes: number }[] };
+  const stats = JSON.parse(event) as { processes: { name: string; rss_bytes: number; restarts: number }[] };
   assert.deepEqual(stats.processes.map((p) => p.name).sort(), ['web:web', 'x:x'], 'running processes only');
+  assert.ok(stats.processes.every((p) => typeof p.restarts === 'number'), 'restarts ride along (supervisorctl top needs nothing else)');
+  // The hello of a stats stream is a full starting point: every process's stats, stopped ones included.
+  const hello = JSON.parse(helloData) as { processes: { name: string }[]; stats: { name: string; restarts: number; last_exit_reason: string }[] };
+  assert.deepEqual(hello.stats.map((s) => s.name), hello.processes.map((p) => p.name));
+  assert.deepEqual(hello.stats.map((s) => s.name), ['idle', 'web', 'x']);
+  assert.ok(hello.stats.every((s) => typeof s.restarts === 'number' && typeof s.last_exit_reason === 'string'));
 });
 
 test('supervisorctl status --stats adds the resource columns; plain status keeps its format', () => {
