@@ -7,6 +7,7 @@
 // postMessage per batch under a flood.
 import { parentPort, workerData } from 'node:worker_threads';
 import { libc } from './libc.js';
+import { ancestry } from './proc-stat.js';
 
 export interface WorkerInput {
   fd: number;
@@ -17,7 +18,10 @@ export interface WorkerInput {
 
 /** One datagram as the main thread gets it; `bad` when it was not even worth decoding. */
 export type Datagram =
-  | { pid: number; uid: number; text: string; fds: number }
+  // `ancestry`: the sender and its parents, read here at receipt. A sender that exits right
+  // after sendto (systemd-notify, a script's one-shot helper) is often gone by the time the
+  // main thread looks, and a grandchild of the program could no longer be placed.
+  | { pid: number; uid: number; text: string; fds: number; ancestry: number[] }
   | { pid: number; uid: number; bad: 'oversized' | 'binary' | 'no credentials'; fds: number };
 
 const POLLIN = 1;
@@ -102,7 +106,7 @@ function run(input: WorkerInput): void {
     const bytes = dataBytes.subarray(0, n);
     if (bytes.includes(0)) return { pid, uid, bad: 'binary', fds };
     try {
-      return { pid, uid, text: decoder.decode(bytes), fds };
+      return { pid, uid, text: decoder.decode(bytes), fds, ancestry: [] };
     } catch {
       return { pid, uid, bad: 'binary', fds };
     }
@@ -113,7 +117,16 @@ function run(input: WorkerInput): void {
     if (Atomics.load(stop, 0) !== 0) break;
     if (ready <= 0) continue;
     const batch: Datagram[] = [];
-    for (let d = receiveOne(); d; d = batch.length < BATCH_MAX ? receiveOne() : null) batch.push(d);
+    const seen = new Map<number, number[]>();
+    for (let d = receiveOne(); d; d = batch.length < BATCH_MAX ? receiveOne() : null) {
+      // One /proc walk per sender and batch: a flood from one pid costs one.
+      if ('text' in d) {
+        let a = seen.get(d.pid);
+        if (!a) seen.set(d.pid, (a = ancestry(d.pid)));
+        d.ancestry = a;
+      }
+      batch.push(d);
+    }
     if (batch.length) parentPort?.postMessage(batch);
   }
   close(input.fd);

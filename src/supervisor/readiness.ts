@@ -62,8 +62,10 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
   const notifyPrograms = (): Subprocess[] => sup.allProcesses().filter((p) => p.config.ext.ready?.kind === 'notify');
 
   /** The notify program whose child (or a descendant of it) has this pid; null for anyone else. */
-  const ownerOf = (pid: number, now: number): Subprocess | null => {
-    const cached = owners.get(pid);
+  const ownerOf = (pid: number, now: number, seen: readonly number[] = []): Subprocess | null => {
+    // The worker's walk, taken at receipt, is the truth for that datagram: no cache.
+    const fresh = seen.length > 1;
+    const cached = fresh ? undefined : owners.get(pid);
     if (cached && now - cached.at < OWNER_CACHE_MS && (cached.p === null || cached.p.pid > 0)) return cached.p;
     const byPid = new Map<number, Subprocess>();
     for (const p of notifyPrograms()) {
@@ -71,7 +73,8 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
       if (p.forkedPid > 0) byPid.set(p.forkedPid, p);
     }
     let owner: Subprocess | null = null;
-    if (byPid.size) for (const a of ancestry(pid)) if ((owner = byPid.get(a) ?? null)) break;
+    if (byPid.size) for (const a of fresh ? seen : ancestry(pid)) if ((owner = byPid.get(a) ?? null)) break;
+    if (fresh) return owner;
     if (owners.size > 4096) owners.clear();
     owners.set(pid, { p: owner, at: now });
     return owner;
@@ -110,7 +113,7 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
         ignored('garbage', d.pid);
         continue;
       }
-      const p = ownerOf(d.pid, now);
+      const p = ownerOf(d.pid, now, d.ancestry);
       if (!p) {
         ignored('unknownSender', d.pid);
         continue;
