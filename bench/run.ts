@@ -338,6 +338,8 @@ interface LogCase {
   /** Directory of the log file (@DIR@ = the system's own dir under the bench root); null = /dev/null. */
   where: string | null;
   rotate: boolean;
+  /** supervisor-ts only: rotated files compressed; CPU counted until every backup is compressed. */
+  compress?: 'gzip' | 'zstd';
 }
 
 interface LogSample {
@@ -358,6 +360,7 @@ async function logRun(kind: SystemKind, c: LogCase, src: { file: string; bytes: 
     stdoutLog: c.where === null ? '/dev/null' : join(c.where, 'writer.log'),
     maxbytes: c.rotate ? 50 * 1000 * 1000 : 0,
     backups: c.rotate ? 2 : 0,
+    ...(c.compress ? { ours: `stdout_logfile_compress=${c.compress}\nstdout_logfile_rotate=daily\n` } : {}),
   };
   // Supervisor checks at startup that a log's directory exists
   if (c.where && !c.where.includes('@DIR@')) mkdirSync(c.where, { recursive: true });
@@ -389,6 +392,10 @@ async function logRun(kind: SystemKind, c: LogCase, src: { file: string; bytes: 
       throw e;
     });
     const tEnd = file ? Date.now() : readStamps(join(s.dir, 't1'))[0]!;
+    // Compression goes on after capture: its CPU (gzip: the daemon's thread pool) counts too.
+    if (c.compress && logDir && kind === 'supervisor-ts') {
+      await waitUntil('backups compressed', () => readdirSync(logDir).filter((f) => /^writer\.log\.\d+$|\.tmp$/.test(f)).length === 0, 600_000, 20, true);
+    }
     const c1 = cpuSeconds(s.pid);
     const w1 = runQueueWait(s.pid);
     const t0 = readStamps(join(s.dir, 't0'))[0]!;
@@ -442,9 +449,12 @@ async function logThroughput(): Promise<void> {
     { tag: 'file on disk', where: '@DIR@', rotate: false },
     { tag: '/dev/null', where: null, rotate: false },
     { tag: 'rotating, disk', where: '@DIR@', rotate: true },
+    // Supervisor has no compression: its number in these rows is its plain size rotation.
+    { tag: 'rotating+gzip, disk', where: '@DIR@', rotate: true, compress: 'gzip' },
+    { tag: 'rotating+zstd, disk', where: '@DIR@', rotate: true, compress: 'zstd' },
   ];
   t.notes.push(
-    `The child: \`sh -c 'date > t0; cat FILE; date > t1'\`, FILE a page-cached ${(src.bytes / 1e6).toFixed(0)} MB file of 100-byte lines (cat writes 128 KiB at a time). MB/s = bytes / (child's t0 stamp → log complete: the file has every byte, polled every 5 ms; /dev/null: the child's t1 stamp). Daemon CPU s/GiB = its utime+stime over the run / GiB. Run-queue wait s/GiB = time the daemon's main thread was runnable but not running (/proc/PID/schedstat), the cost of a busy machine. tmpfs = /dev/shm; ${diskNote}; rotating = stdout_logfile_maxbytes=50MB, backups=2 (PM2 has no size rotation without pm2-logrotate: n/a). ${CFG.logReps} repetition(s): each runs every case for every system in turn (the order rotates), a fresh daemon each, so systems are compared under the same load. Limit = \`cat FILE | cat > log\` (CPU = the second cat's; rotating uses the disk limit). kernel.sched_autogroup_enabled=${autogroup}: with autogroups a program in its own session (our children: setsid) is scheduled apart from the daemon that reads it (Supervisor's: setpgrp, same session).`,
+    `The child: \`sh -c 'date > t0; cat FILE; date > t1'\`, FILE a page-cached ${(src.bytes / 1e6).toFixed(0)} MB file of 100-byte lines (cat writes 128 KiB at a time). MB/s = bytes / (child's t0 stamp → log complete: the file has every byte, polled every 5 ms; /dev/null: the child's t1 stamp). Daemon CPU s/GiB = its utime+stime over the run / GiB. Run-queue wait s/GiB = time the daemon's main thread was runnable but not running (/proc/PID/schedstat), the cost of a busy machine. tmpfs = /dev/shm; ${diskNote}; rotating = stdout_logfile_maxbytes=50MB, backups=2; +gzip/+zstd adds stdout_logfile_compress and _rotate=daily for supervisor-ts, its CPU counted until every backup is compressed (zstd runs as a child: its CPU is not the daemon's), while Supervisor, which cannot compress, runs its plain size rotation in those rows (PM2 has no size rotation without pm2-logrotate: n/a). ${CFG.logReps} repetition(s): each runs every case for every system in turn (the order rotates), a fresh daemon each, so systems are compared under the same load. Limit = \`cat FILE | cat > log\` (CPU = the second cat's; rotating uses the disk limit). kernel.sched_autogroup_enabled=${autogroup}: with autogroups a program in its own session (our children: setsid) is scheduled apart from the daemon that reads it (Supervisor's: setpgrp, same session).`,
   );
   const samples = new Map<string, LogSample[]>();
   const push = (who: Who, c: LogCase, x: LogSample | undefined): void => {
@@ -459,6 +469,7 @@ async function logThroughput(): Promise<void> {
         const order = RUN_SYSTEMS.map((_, i) => RUN_SYSTEMS[(i + r) % RUN_SYSTEMS.length]!);
         for (const kind of order) {
           if (c.rotate && kind === 'pm2') continue;
+          if (c.compress && kind !== 'supervisor-ts' && kind !== 'supervisor') continue;
           log(`log ${kind} ${c.tag} rep ${r}`);
           push(kind, c, await logRun(kind, { ...c, where: c.where?.replace('@RUN@', String(++run)) ?? null }, src, lost));
         }

@@ -45,6 +45,8 @@ export interface Prog {
   /** Extra keys: INI lines for Supervisor's sections, app options for PM2. */
   ini?: string;
   pm2?: Record<string, unknown>;
+  /** Extra `[program:x]` lines for supervisor-ts only (extension keys). */
+  ours?: string;
 }
 
 export interface ProcInfo {
@@ -132,6 +134,7 @@ class SupervisorSystem implements System {
       if (p.maxbytes !== undefined) s += `stdout_logfile_maxbytes=${p.maxbytes}\n`;
       if (p.backups !== undefined) s += `stdout_logfile_backups=${p.backups}\n`;
       if (p.ini) s += p.ini;
+      if (p.ours !== undefined && this.kind === 'supervisor-ts') s += p.ours;
       s += '\n';
     }
     return s;

@@ -10,9 +10,10 @@ import { fleetCompletionInfos, fleetDispatch } from '../ctl/fleet.js';
 import { tailCommands } from '../ctl/tail-commands.js';
 import { waitCommands } from '../ctl/wait-command.js';
 import { topCommands } from '../ctl/top-command.js';
+import { rotateCommands } from '../ctl/rotate-command.js';
 
 export function allCommands(): Map<string, Command> {
-  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands, ...topCommands }));
+  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands, ...topCommands, ...rotateCommands }));
 }
 
 async function main(): Promise<number> {

@@ -122,7 +122,7 @@ export function parseCron(source: string): CronSchedule {
 }
 
 /** A wall-clock minute; months 1-12. */
-interface Wall {
+export interface Wall {
   y: number;
   mo: number;
   d: number;
@@ -155,7 +155,8 @@ export function checkTimeZone(tz: string): void {
   formatter(tz);
 }
 
-function wallOf(ms: number, tz: string): Wall & { s: number } {
+/** The wall-clock fields of instant ms in tz (month and day from 1). */
+export function wallOf(ms: number, tz: string): Wall & { s: number } {
   const p: Record<string, number> = {};
   for (const part of formatter(tz).formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
   return { y: p.year!, mo: p.month!, d: p.day!, h: p.hour! % 24, mi: p.minute!, s: p.second! };

@@ -103,7 +103,7 @@ function cron(key: string): (v: string) => CronSchedule | null {
   };
 }
 
-function timeZone(v: string): string | null {
+export function timeZone(v: string): string | null {
   const tz = v.trim();
   if (tz === '') return null;
   try {

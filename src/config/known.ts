@@ -2,6 +2,7 @@
 // (Supervisor silently ignores them, which hides typos like 'autorestrat').
 
 import { HOST_KEYS, HOSTGROUP_KEYS } from './fleet.js';
+import { ROTATION_SUFFIXES } from './log-rotation.js';
 import { METRICS_KEYS } from './metrics.js';
 import { PROGRAM_KEYS } from './programs.js';
 import { SERVER_EXTENSION_KEYS } from './servers.js';
@@ -30,6 +31,8 @@ const SUPERVISORD_KEYS = new Set([
   'reload_keeps_programs',
   'remember_state',
   'statedir',
+  ...ROTATION_SUFFIXES.map((s) => `logfile${s}`), // extension
+  'log_timezone', // extension
 ]);
 
 const EVENTLISTENER_KEYS = new Set([...PROGRAM_KEYS, 'buffer_size', 'events', 'result_handler']);

@@ -17,7 +17,8 @@ import {
   octal,
 } from './datatypes.js';
 import type { Expansions } from './expand.js';
-import { validateDependencies } from './extensions.js';
+import { timeZone, validateDependencies } from './extensions.js';
+import { parseLogRotation } from './log-rotation.js';
 import { groupsFromParser } from './groups.js';
 import { IniParser } from './ini.js';
 import { knownKeysFor } from './known.js';
@@ -93,6 +94,8 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
   const logfile = sec.conv('logfile', 'supervisord.log', (v) => mainLogfile(v, sys), names);
   const logfileMaxbytes = sec.conv('logfile_maxbytes', '50MB', byteSize, names);
   const logfileBackups = sec.conv('logfile_backups', '10', integer, names);
+  const logfileRotation = parseLogRotation(sec, 'logfile', names);
+  const logTimezone = sec.conv('log_timezone', '', timeZone, names);
   const loglevel = sec.conv('loglevel', 'info', loggingLevel, names);
   const pidfile = sec.conv('pidfile', 'supervisord.pid', (v) => existingDirpath(v, sys), names);
   const identifier = sec.str('identifier', 'supervisor', names);
@@ -127,6 +130,8 @@ function supervisordSection(ctx: LoadContext): SupervisordConfig {
     logfile,
     logfileMaxbytes,
     logfileBackups,
+    logfileRotation,
+    logTimezone,
     loglevel,
     pidfile: normalizePath(pidfile, sys),
     umask,

@@ -19,6 +19,7 @@ import {
 } from './datatypes.js';
 import type { Expansions } from './expand.js';
 import { parseExtensions, EXTENSION_KEYS, oneShotDefaults } from './extensions.js';
+import { parseLogRotation, ROTATION_SUFFIXES } from './log-rotation.js';
 import { RAW, Section, type LoadContext } from './section.js';
 import type { ChildLogConfig, LogfileSetting, ProcessConfig } from './types.js';
 import { byPriority } from '../events/names.js';
@@ -30,6 +31,7 @@ const CHANNEL_KEYS = [
   'capture_maxbytes',
   'events_enabled',
   'syslog',
+  ...ROTATION_SUFFIXES.map((s) => `logfile${s}`), // extension (docs/extensions.md)
 ].flatMap((k) => [`stdout_${k}`, `stderr_${k}`]);
 
 export const PROGRAM_KEYS: ReadonlySet<string> = new Set([
@@ -208,6 +210,7 @@ function channel(
   }
   const backups = sec.conv(`${ch}_logfile_backups`, '10', integer, names);
   const maxbytes = sec.conv(`${ch}_logfile_maxbytes`, '50MB', byteSize, names);
+  const rotation = parseLogRotation(sec, `${ch}_logfile`, names);
   let syslog = sec.has(`${ch}_syslog`) ? sec.conv(`${ch}_syslog`, 'false', boolean, names) : false;
   let logfile: LogfileSetting;
   if (parsed.kind === 'syslog') {
@@ -227,5 +230,5 @@ function channel(
         'to avoid filling up filesystem unintentionally',
     );
   }
-  return { logfile, maxbytes, backups, syslog, captureMaxbytes, eventsEnabled };
+  return { logfile, maxbytes, backups, rotation, syslog, captureMaxbytes, eventsEnabled };
 }

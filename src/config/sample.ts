@@ -33,6 +33,11 @@ file=/tmp/supervisor.sock    ; path of the control socket
 logfile=/tmp/supervisord.log ; daemon log (default: supervisord.log in the cwd)
 logfile_maxbytes=50MB        ; rotate the daemon log at this size; 0 = never
 logfile_backups=10           ; rotated daemon logs to keep; 0 = none
+;logfile_rotate=daily        ; also rotate hourly, daily or weekly (default: by size only)
+;logfile_rotate_names=dated  ; supervisord.log.2026-12-03 instead of .1 … .N (default numbered)
+;logfile_compress=gzip       ; gzip or zstd rotated files (default: none)
+;logfile_max_age=14d         ; remove rotated files older than this (default: keep)
+;log_timezone=UTC            ; zone of rotation times and dated names (default: the daemon's)
 loglevel=info                ; critical, error, warn, info, debug, trace, blather
 pidfile=/tmp/supervisord.pid ; where the daemon writes its pid
 nodaemon=false               ; true = stay in the foreground
@@ -92,12 +97,20 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;stdout_logfile=/a/path        ; a path, AUTO (default) or NONE
 ;stdout_logfile_maxbytes=1MB   ; rotate at this size (default 50MB); 0 = never
 ;stdout_logfile_backups=10     ; rotated files to keep (default 10)
+;stdout_logfile_rotate=daily    ; also rotate hourly, daily or weekly (default: by size only)
+;stdout_logfile_rotate_names=dated ; name.2026-12-03 instead of .1 … .N (default numbered)
+;stdout_logfile_compress=gzip    ; gzip or zstd rotated files (default: none)
+;stdout_logfile_max_age=14d      ; remove rotated files older than this (default: keep)
 ;stdout_capture_maxbytes=1MB   ; buffer size for capture mode (default 0 = off)
 ;stdout_events_enabled=false   ; emit PROCESS_LOG_STDOUT events
 ;stdout_syslog=false           ; also send stdout to syslog
 ;stderr_logfile=/a/path        ; a path, AUTO (default) or NONE
 ;stderr_logfile_maxbytes=1MB   ; rotate at this size (default 50MB); 0 = never
 ;stderr_logfile_backups=10     ; rotated files to keep (default 10)
+;stderr_logfile_rotate=daily    ; also rotate hourly, daily or weekly (default: by size only)
+;stderr_logfile_rotate_names=dated ; name.2026-12-03 instead of .1 … .N (default numbered)
+;stderr_logfile_compress=gzip    ; gzip or zstd rotated files (default: none)
+;stderr_logfile_max_age=14d      ; remove rotated files older than this (default: keep)
 ;stderr_capture_maxbytes=1MB   ; buffer size for capture mode (default 0 = off)
 ;stderr_events_enabled=false   ; emit PROCESS_LOG_STDERR events
 ;stderr_syslog=false           ; also send stderr to syslog
@@ -185,11 +198,19 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;stdout_logfile=/a/path        ; a path, AUTO or NONE
 ;stdout_logfile_maxbytes=1MB   ; rotate at this size
 ;stdout_logfile_backups=10     ; rotated files to keep
+;stdout_logfile_rotate=daily    ; hourly, daily or weekly
+;stdout_logfile_rotate_names=dated ; dated names instead of .1 … .N
+;stdout_logfile_compress=gzip    ; gzip or zstd rotated files
+;stdout_logfile_max_age=14d      ; remove rotated files older than this
 ;stdout_events_enabled=false   ; emit log events
 ;stdout_syslog=false           ; also send to syslog
 ;stderr_logfile=/a/path        ; a path, AUTO or NONE
 ;stderr_logfile_maxbytes=1MB   ; rotate at this size
 ;stderr_logfile_backups=10     ; rotated files to keep
+;stderr_logfile_rotate=daily    ; hourly, daily or weekly
+;stderr_logfile_rotate_names=dated ; dated names instead of .1 … .N
+;stderr_logfile_compress=gzip    ; gzip or zstd rotated files
+;stderr_logfile_max_age=14d      ; remove rotated files older than this
 ;stderr_events_enabled=false   ; emit log events
 ;stderr_syslog=false           ; also send to syslog
 ;environment=A="1",B="2"       ; extra environment

@@ -32,10 +32,25 @@ export interface SourceLocation {
   line?: number;
 }
 
+/** When a log rotates besides its size: at the start of each hour, day (00:00) or week (Sunday 00:00). */
+export type RotatePeriod = 'hourly' | 'daily' | 'weekly';
+export type CompressKind = 'gzip' | 'zstd';
+
+/** Extension keys `*_logfile_rotate`, `_rotate_names`, `_compress`, `_max_age` (docs/extensions.md). */
+export interface LogRotationConfig {
+  period: RotatePeriod | null;
+  /** numbered: Supervisor's file.1 … file.N; dated: file.2026-12-03 (hourly: file.2026-12-03T14). */
+  names: 'numbered' | 'dated';
+  compress: CompressKind | null;
+  /** Rotated files whose last write is older than this are removed; 0 keeps them (backups still counts). */
+  maxAgeSecs: number;
+}
+
 export interface ChildLogConfig {
   logfile: LogfileSetting;
   maxbytes: number; // 0 = never rotate
   backups: number;
+  rotation: LogRotationConfig;
   syslog: boolean;
   captureMaxbytes: number; // >0 enables capture mode (PROCESS_COMMUNICATION events)
   eventsEnabled: boolean; // PROCESS_LOG_STDOUT/STDERR events
@@ -182,6 +197,9 @@ export interface SupervisordConfig {
   logfile: MainLogfileSetting;
   logfileMaxbytes: number;
   logfileBackups: number;
+  logfileRotation: LogRotationConfig;
+  /** Extension: the zone of log rotation boundaries and dated names; null = the daemon's local zone. */
+  logTimezone: string | null;
   loglevel: LogLevelName;
   pidfile: string;
   umask: number;

@@ -99,6 +99,17 @@ export function clearOne(p: Subprocess, name: string): void {
   }
 }
 
+/** Rotate now: NO_FILE when neither of its logs is a file that rotates (NONE, syslog, /dev/stdout). */
+export function rotateOne(p: Subprocess, name: string): void {
+  let rotated: boolean;
+  try {
+    rotated = p.rotateLogs();
+  } catch {
+    throw new Fault('FAILED', name);
+  }
+  if (!rotated) throw new Fault('NO_FILE', name);
+}
+
 /**
  * Supervisor's make_allfunc: act on each target that passes `predicate`, one result per
  * process; immediate outcomes first, waited-for ones in the order they complete. A fault

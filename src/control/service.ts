@@ -21,6 +21,7 @@ import { ProcessInfoView } from './process-info.js';
 import {
   clearOne,
   forEach,
+  rotateOne,
   isNotRunning,
   isRunning,
   isSignallable,
@@ -302,6 +303,17 @@ export class ControlService {
     return this.signalTargets(this.everything(), signal);
   }
 
+  /** Extension: rotates the main log now (NO_FILE without one, FAILED when it is not a file). */
+  rotateLog(): void {
+    this.ensureRunning();
+    try {
+      this.daemon.rotateMainLog();
+    } catch (e) {
+      if (e instanceof LogError) throw new Fault(e.code, e.code === 'NO_FILE' ? null : (e.detail ?? null));
+      throw e;
+    }
+  }
+
   // ------------------------------------------------------------ process logs and stdin
 
   readProcessLog(name: string, channel: LogChannel, offset: number, length: number): string {
@@ -332,6 +344,19 @@ export class ControlService {
   async clearAllProcessLogs(): Promise<ProcessResult[]> {
     this.ensureRunning();
     return forEach(this.everything(), () => true, (t, ns) => clearOne(t.process, ns));
+  }
+
+  /** Extension: rotates the logs of one process, or of each in `group:*`, now. */
+  async rotateProcessLogs(name: string): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    const { group, process } = this.lookup(name);
+    const targets = process ? [{ group, process }] : members(group);
+    return forEach(targets, () => true, (t, ns) => rotateOne(t.process, ns));
+  }
+
+  async rotateAllProcessLogs(): Promise<ProcessResult[]> {
+    this.ensureRunning();
+    return forEach(this.everything(), () => true, (t, ns) => rotateOne(t.process, ns));
   }
 
   /** A string goes to the child as UTF-8. */

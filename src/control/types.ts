@@ -196,6 +196,8 @@ export interface DaemonControl {
   mainLogfile(): string | null;
   /** Truncates the main log; throws on an I/O error. */
   clearMainLog(): void;
+  /** Throws LogError NO_FILE (no log file) or FAILED (not a regular file). */
+  rotateMainLog(): void;
   /** Re-parses the config file; throws with the error text on a bad config. */
   rereadConfig(): Config;
   /** Shutdown and restart happen after the reply is sent, as in Supervisor. */

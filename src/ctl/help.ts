@@ -57,6 +57,13 @@ export const helpTexts: Record<string, string[]> = {
  * listing stays Supervisor's, byte for byte, as scripts and the compatibility tests see it.
  */
 export const extensionHelpTexts: Record<string, string[]> = {
+  rotate: [
+    'rotate <name>\t\tRotate the log files of a process now',
+    'rotate <gname>:*\tRotate the logs of every process in a group',
+    'rotate <name> <name>\tRotate the logs of multiple processes or groups',
+    'rotate all\t\tRotate the logs of all processes',
+    "rotate main\t\tRotate supervisord's own log",
+  ],
   wait: [
     'wait <name>\t\tWait until a process is RUNNING (and healthy, with a healthcheck)',
     'wait <gname>:*\t\tWait until every process in a group is',

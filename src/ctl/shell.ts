@@ -5,7 +5,7 @@ import type { Controller } from './controller.js';
 
 const takesAction = new Set(['help']);
 const takesGroup = new Set(['add', 'remove', 'update']);
-const takesProcess = new Set(['clear', 'fg', 'pid', 'restart', 'signal', 'start', 'status', 'stop', 'tail']);
+const takesProcess = new Set(['clear', 'rotate', 'fg', 'pid', 'restart', 'signal', 'start', 'status', 'stop', 'tail']);
 
 /** Completions for the word being typed, each with the trailing space readline adds. */
 export async function complete(ctl: Controller, line: string): Promise<[string[], string]> {

@@ -9,6 +9,8 @@ import { realSystem } from '../config/system.js';
 import { EventBus } from '../events/bus.js';
 import { MainLog } from '../logging/mainlog.js';
 import { ChildLog } from '../logging/childlog.js';
+import { localTimeZone, systemLogClock, type LogClock } from '../logging/clock.js';
+import { effectiveCompression } from '../logging/compress.js';
 import { Levels } from '../logging/levels.js';
 import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
 import { SyslogSink } from '../logging/syslog.js';
@@ -33,6 +35,8 @@ export interface DaemonOptions {
   overrides: ConfigOverrides;
   /** Log to stdout as well (nodaemon and not silent). */
   echoStdout: boolean;
+  /** The clock of log rotation (tests step it across hours and days). */
+  logClock?: LogClock;
 }
 
 /** Plug-ins that extend the daemon without it importing them (events, web UI, ...). */
@@ -127,7 +131,32 @@ export class Daemon {
       backups: s.logfileBackups,
       level: Levels[s.loglevel],
       echoStdout: this.opts.echoStdout,
+      ...this.logRotationContext(),
+      rotation: s.logfileRotation,
     });
+  }
+
+  /** What every log file of this run rotates by: the zone and the clock. */
+  private logRotationContext(): { timeZone: string; clock: LogClock } {
+    return { timeZone: this.config.supervisord.logTimezone ?? localTimeZone(), clock: this.opts.logClock ?? systemLogClock };
+  }
+
+  /** zstd is a program, not part of Node: without it, say at load that gzip is used instead. */
+  private warnCompression(): void {
+    const s = this.config.supervisord;
+    const settings = [
+      ...(s.logfile.kind === 'path' ? [{ where: '[supervisord] logfile_compress', kind: s.logfileRotation.compress }] : []),
+      ...this.config.groups.flatMap((g) =>
+        g.processes.flatMap((p) => [
+          { where: `[${p.source.section}] stdout_logfile_compress`, kind: p.stdout.rotation.compress },
+          { where: `[${p.source.section}] stderr_logfile_compress`, kind: p.stderr.rotation.compress },
+        ]),
+      ),
+    ];
+    const zstd = [...new Set(settings.filter((x) => x.kind === 'zstd').map((x) => x.where))];
+    if (zstd.length > 0 && effectiveCompression('zstd') !== 'zstd') {
+      this.logger.warn(`zstd not found on PATH: ${zstd.join(', ')} = zstd compresses with gzip instead (.gz)`);
+    }
   }
 
   private makeHost(): ProcessHost {
@@ -150,7 +179,7 @@ export class Daemon {
       // A plain copy, taken once per run of the core: reading process.env (a C++ interceptor
       // over environ) at every spawn was 9 KB of garbage per restart.
       baseEnv: plainEnv(process.env),
-      openChildLog: (o) => new ChildLog(o),
+      openChildLog: (o) => new ChildLog({ ...o, ...this.logRotationContext() }),
       autoLogName: (name, channel) => autoChildLogName(s.childlogdir, name, s.identifier, channel),
       syslog: (name, data) => {
         this.childSyslog ??= new SyslogSink('supervisord');
@@ -174,6 +203,7 @@ export class Daemon {
         this.logger.clear();
         this.logger.info('reopening log file');
       },
+      rotateMainLog: () => this.logger.rotate(),
       rereadConfig: () => {
         try {
           return Daemon.load(this.config.configFile, this.opts.overrides);
@@ -245,6 +275,7 @@ export class Daemon {
         );
       }
       for (const w of this.config.warnings) this.logger.warn(w);
+      this.warnCompression();
       for (const i of [...this.config.infos, ...rlimitInfos]) this.logger.info(i);
       if (!s.nocleanup) clearAutoChildLogs(s.childlogdir, s.identifier, (m) => this.logger.warn(m));
 

@@ -55,10 +55,10 @@ export interface ActionResult {
   results?: Json[];
 }
 
-export type ProcessAction = 'start' | 'stop' | 'restart' | 'signal' | 'clearlog';
-export type BulkAction = 'start' | 'stop' | 'restart' | 'signal';
-export const PROCESS_ACTIONS: readonly string[] = ['start', 'stop', 'restart', 'signal', 'clearlog'];
-export const BULK_ACTIONS: readonly string[] = ['start', 'stop', 'restart', 'signal'];
+export type ProcessAction = 'start' | 'stop' | 'restart' | 'signal' | 'clearlog' | 'rotatelog';
+export type BulkAction = 'start' | 'stop' | 'restart' | 'signal' | 'rotatelog';
+export const PROCESS_ACTIONS: readonly string[] = ['start', 'stop', 'restart', 'signal', 'clearlog', 'rotatelog'];
+export const BULK_ACTIONS: readonly string[] = ['start', 'stop', 'restart', 'signal', 'rotatelog'];
 
 export interface ActionOptions {
   wait: boolean;
@@ -102,6 +102,12 @@ export async function processAction(control: ControlService, name: string, actio
     case 'clearlog':
       await run(() => control.clearProcessLogs(name));
       return { ok: true, message: `Log for ${name} cleared` };
+    case 'rotatelog': {
+      // One process: its one result's fault is the answer (NO_FILE without a file to rotate).
+      const [r] = await run(() => control.rotateProcessLogs(name));
+      if (r !== undefined && r.status !== Faults.SUCCESS) return { ok: false, message: `Log for ${name} not rotated: ${r.description}` };
+      return { ok: true, message: `Log for ${name} rotated` };
+    }
   }
 }
 
@@ -116,6 +122,12 @@ function summarize(what: string, done: string, results: ProcessResult[]): Action
 /** Group (`group` set) or every process (`group` null): Supervisor's *ProcessGroup / *AllProcesses. */
 export async function bulkAction(control: ControlService, group: string | null, action: BulkAction, o: ActionOptions): Promise<ActionResult> {
   const what = group === null ? 'All processes' : `Group ${group}`;
+  if (action === 'rotatelog') {
+    const rotated = await guard(group === null ? undefined : `Group ${group}`, () =>
+      group === null ? control.rotateAllProcessLogs() : control.rotateProcessLogs(`${group}:*`),
+    );
+    return summarize(`Logs of ${group === null ? 'all processes' : `group ${group}`}`, 'rotated', rotated);
+  }
   const run = (verb: 'start' | 'stop' | 'signal'): Promise<ProcessResult[]> =>
     guard(group === null ? undefined : `Group ${group}`, () => {
       const sig = o.signal ?? '';

@@ -43,13 +43,14 @@ const ENDPOINTS = [
   'GET /api/supervisor',
   'GET /api/processes?stats=1&history=N',
   'GET /api/processes/{name}?stats=1&history=N',
-  'POST /api/processes/{name}/{start|stop|restart|signal|clearlog}',
+  'POST /api/supervisor/rotatelog',
+  'POST /api/processes/{name}/{start|stop|restart|signal|clearlog|rotatelog}',
   'GET /api/processes/{name}/log?channel=stdout|stderr&bytes=N&before=OFFSET',
   'GET /api/processes/{name}/log/stream?channel=stdout|stderr&bytes=N',
   'GET /api/groups',
   'GET /api/groups/{name}',
-  'POST /api/groups/{name}/{start|stop|restart|signal}',
-  'POST /api/all/{start|stop|restart|signal}',
+  'POST /api/groups/{name}/{start|stop|restart|signal|rotatelog}',
+  'POST /api/all/{start|stop|restart|signal|rotatelog}',
   'POST /api/update',
   'GET /api/events?logs=name,name&channel=stdout|stderr|both&stats=1',
 ];
@@ -114,6 +115,8 @@ export function apiRoute(d: ApiDeps): Route {
     if (a === 'token' && n === 1) return ['GET', get(() => ({ token: d.csrf.token, header: CSRF_HEADER }))];
     if (a === 'supervisor' && n === 1)
       return ['GET', get(() => guard(undefined, () => ({ ...d.control.getState(), identification: d.control.getIdentification(), version: SUPERVISOR_VERSION, pid: process.pid })))];
+    if (a === 'supervisor' && n === 2 && b === 'rotatelog')
+      return ['POST', post(() => guard('Main log', () => (d.control.rotateLog(), { ok: true, message: 'Main log rotated' })))];
     if (a === 'events' && n === 1) return ['GET', (req, res, url) => eventsRoute(req, res, url, d)];
     if (a === 'processes') {
       if (n === 1)

@@ -1,6 +1,11 @@
 import * as fs from 'node:fs';
+import type { LogRotationConfig } from '../config/types.js';
+import { isPlainRotation } from '../config/log-rotation.js';
+import { localTimeZone, systemLogClock, type LogClock } from './clock.js';
 import { LogError, errnoCode } from './errors.js';
 import { fireAfter, fireBefore, rotationListeners } from './hooks.js';
+import { PeriodTimer, nextBoundary, periodLabel } from './period.js';
+import { RotatedFiles } from './rotated-files.js';
 
 export interface ChildLogOptions {
   path: string;
@@ -12,7 +17,14 @@ export interface ChildLogOptions {
   flushMs?: number;
   /** Write errors never throw out of write(); they are reported here. */
   onError?: (err: Error) => void;
+  /** Time-based rotation, dated names, compression, max age (extension keys); none by default. */
+  rotation?: LogRotationConfig;
+  /** The zone of rotation boundaries and dated names; the daemon's local zone by default. */
+  timeZone?: string;
+  clock?: LogClock;
 }
+
+const PLAIN: LogRotationConfig = { period: null, names: 'numbered', compress: null, maxAgeSecs: 0 };
 
 /** Above this many buffered bytes a write goes straight to the kernel. */
 const HIGH_WATER = 64 * 1024;
@@ -45,6 +57,11 @@ export class ChildLog {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastErrorCode: string | undefined;
+  private readonly rotation: LogRotationConfig;
+  private readonly timeZone: string;
+  private readonly clock: LogClock;
+  private readonly rotated: RotatedFiles;
+  private periodTimer: PeriodTimer | undefined;
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.flush();
@@ -56,8 +73,15 @@ export class ChildLog {
     this.backups = Math.max(0, Math.floor(opts.backups));
     this.flushMs = opts.flushMs ?? 20;
     this.onError = opts.onError ?? defaultOnError;
+    this.rotation = opts.rotation ?? PLAIN;
+    this.timeZone = opts.timeZone ?? localTimeZone();
+    this.clock = opts.clock ?? systemLogClock;
+    const plain = isPlainRotation(this.rotation);
+    const onError = (e: Error): void => this.report(e);
+    this.rotated = new RotatedFiles({ path: this.path, backups: this.backups, rotation: this.rotation, plain, clock: this.clock, onError });
     // Open eagerly: Supervisor fails the spawn when a log cannot be opened.
     this.openFile(false);
+    if (!plain && this.regular) this.startRotation();
   }
 
   /** Size of the current file as Supervisor's tell() would report it (buffered bytes included). */
@@ -118,6 +142,16 @@ export class ChildLog {
     }
   }
 
+  /**
+   * Rotate now (supervisorctl rotate): what was written so far ends the old file, the next
+   * write begins the new one. False when the target is not a regular file (never rotated).
+   */
+  rotateNow(): boolean {
+    if (this.closed || !this.regular) return false;
+    this.rotate(this.clock.now());
+    return true;
+  }
+
   /** USR2: reopen the path (picks up an externally moved file). Errors are reported, not thrown. */
   reopen(): void {
     if (this.closed) return;
@@ -154,10 +188,12 @@ export class ChildLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.periodTimer?.stop();
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    const compressions = this.rotated.close();
     const deadline = Date.now() + CLOSE_DRAIN_MS;
     while (this.pendingBytes > 0 && !this.writeOut() && Date.now() < deadline) {
       await new Promise<void>((r) => setTimeout(r, 5));
@@ -165,20 +201,38 @@ export class ChildLog {
     this.pending = [];
     this.pendingBytes = 0;
     this.closeFd();
+    await compressions;
   }
 
-  private rotate(): void {
+  /**
+   * Leftovers of a compression cut short are cleaned up, and a file last written before the
+   * latest boundary (the daemon was down across it) is rotated now, named after its period.
+   */
+  private startRotation(): void {
+    this.rotated.recover();
+    const period = this.rotation.period;
+    if (period === null) return;
+    if (this.fileSize > 0) {
+      const mtime = fs.fstatSync(this.fd).mtimeMs;
+      if (nextBoundary(period, mtime, this.timeZone) <= this.clock.now()) this.rotate(mtime);
+    }
+    this.periodTimer = new PeriodTimer(period, this.timeZone, this.clock, (boundary) => {
+      // An empty file is not rotated: a quiet program would push its real backups out.
+      if (this.fileSize > 0 && this.regular) this.rotate(boundary - 1);
+      else this.rotated.sweep();
+    });
+  }
+
+  /** `labelAt`: an instant of the period the old file belongs to (for dated names). */
+  private rotate(labelAt: number = this.clock.now()): void {
     const ls = rotationListeners(this.path);
     this.writeOut();
     fireBefore(ls);
     this.closeFd();
     try {
       if (this.backups > 0) {
-        for (let i = this.backups - 1; i > 0; i--) {
-          const sfn = `${this.path}.${i}`;
-          if (fs.existsSync(sfn)) removeAndRename(sfn, `${this.path}.${i + 1}`);
-        }
-        removeAndRename(this.path, `${this.path}.1`);
+        const dated = this.rotation.names === 'dated';
+        this.rotated.shiftIn(dated ? periodLabel(this.rotation.period, labelAt, this.timeZone) : '');
       }
       this.openFile(true);
     } catch (err) {
@@ -317,16 +371,6 @@ function defaultOnError(err: Error): void {
 function removeIfExists(p: string): void {
   try {
     fs.unlinkSync(p);
-  } catch (err) {
-    if (errnoCode(err) !== 'ENOENT') throw err;
-  }
-}
-
-/** Mirrors RotatingFileHandler.removeAndRename: ENOENT races are ignored on both steps. */
-function removeAndRename(sfn: string, dfn: string): void {
-  if (fs.existsSync(dfn)) removeIfExists(dfn);
-  try {
-    fs.renameSync(sfn, dfn);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
   }

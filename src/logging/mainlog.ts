@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
-import { ChildLog } from './childlog.js';
+import type { LogRotationConfig } from '../config/types.js';
+import { ChildLog, type ChildLogOptions } from './childlog.js';
+import type { LogClock } from './clock.js';
 import { LogError, errnoCode } from './errors.js';
 import { Levels, levelShortName } from './levels.js';
 import { SyslogSink } from './syslog.js';
@@ -22,6 +24,10 @@ export interface MainLogOptions {
   stdout?: TextSink;
   syslogIdent?: string;
   onError?: (err: Error) => void;
+  /** Extension keys logfile_rotate, _rotate_names, _compress, _max_age. */
+  rotation?: LogRotationConfig;
+  timeZone?: string;
+  clock?: LogClock;
 }
 
 function pad2(n: number): string {
@@ -74,12 +80,15 @@ export class MainLog {
     }
     if (opts.syslog === true) this.syslog = new SyslogSink(opts.syslogIdent);
     if (opts.path !== null) {
-      const fileOpts: ConstructorParameters<typeof ChildLog>[0] = {
+      const fileOpts: ChildLogOptions = {
         path: opts.path,
         maxbytes: opts.maxbytes ?? 0,
         backups: opts.backups ?? 0,
       };
       if (opts.onError !== undefined) fileOpts.onError = opts.onError;
+      if (opts.rotation !== undefined) fileOpts.rotation = opts.rotation;
+      if (opts.timeZone !== undefined) fileOpts.timeZone = opts.timeZone;
+      if (opts.clock !== undefined) fileOpts.clock = opts.clock;
       this.file = new ChildLog(fileOpts);
     }
   }
@@ -138,6 +147,16 @@ export class MainLog {
   reopen(): void {
     this.info('supervisord logreopen');
     this.file?.reopen();
+  }
+
+  /**
+   * supervisor_ts.rotateLog: the lines logged so far end the old file; this one begins the
+   * new. NO_FILE without a file, FAILED when it is not a regular file.
+   */
+  rotate(): void {
+    if (this.file === undefined) throw new LogError('NO_FILE', undefined);
+    if (!this.file.rotateNow()) throw new LogError('FAILED', `${this.file.path} is not a regular file`);
+    this.info('log file rotated');
   }
 
   /**

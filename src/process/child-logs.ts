@@ -13,6 +13,7 @@ function teeSink(a: LogSink, b: LogSink): LogSink {
     },
     reopen: () => a.reopen(),
     clear: () => a.clear(),
+    rotateNow: () => a.rotateNow?.() ?? false,
     flush: () => a.flush?.(),
     get isRegularFile() {
       return a.isRegularFile;
@@ -73,6 +74,13 @@ export class ProcessLogs {
     this.sinkFor('stderr')?.clear();
   }
 
+  /** supervisorctl rotate: both log files now; false when neither is a file that rotates. */
+  rotateNow(): boolean {
+    const out = this.sinkFor('stdout')?.rotateNow?.() ?? false;
+    const err = this.sinkFor('stderr')?.rotateNow?.() ?? false;
+    return out || err;
+  }
+
   async close(): Promise<void> {
     const s = this.sinks;
     this.sinks = { stdout: null, stderr: null };
@@ -94,13 +102,13 @@ export class ProcessLogs {
       if (toSyslog) this.sinks[channel] = this.syslogSink();
       return;
     }
-    const file = this.host.openChildLog({ path, maxbytes: c.maxbytes, backups: c.backups });
+    const file = this.host.openChildLog({ path, maxbytes: c.maxbytes, backups: c.backups, rotation: c.rotation });
     const sink: LogSink = toSyslog ? teeSink(file, this.syslogSink()) : file;
     this.sinks[channel] = sink;
-    if (c.maxbytes > 0 && sink.isRegularFile === false && !this.warnedNotRegular[channel]) {
+    if ((c.maxbytes > 0 || c.rotation.period !== null) && sink.isRegularFile === false && !this.warnedNotRegular[channel]) {
       this.warnedNotRegular[channel] = true;
       this.host.logger.warn(
-        `${channel}_logfile for '${this.config.name}' is ${path}, which is not a regular file: ${channel}_logfile_maxbytes ignored, no rotation`,
+        `${channel}_logfile for '${this.config.name}' is ${path}, which is not a regular file: ${channel}_logfile_maxbytes and _rotate ignored, no rotation`,
       );
     }
   }
@@ -110,6 +118,7 @@ export class ProcessLogs {
       write: (chunk) => this.host.syslog(this.config.name, chunk),
       reopen: () => {},
       clear: () => {},
+      rotateNow: () => false,
       close: async () => {},
     };
   }

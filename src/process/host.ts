@@ -2,7 +2,7 @@
 // runtime can be driven by tests without a whole supervisord, and so src/process never
 // imports src/supervisor (dependencies point inward).
 import type { EventBus } from '../events/bus.js';
-import type { ProcessConfig } from '../config/types.js';
+import type { LogRotationConfig, ProcessConfig } from '../config/types.js';
 
 export interface Logger {
   critical(msg: string): void;
@@ -23,6 +23,8 @@ export interface LogSink {
   writeTransient?(view: Buffer): void;
   reopen(): void;
   clear(): void;
+  /** Rotate now; false when there is nothing to rotate (not a regular file). */
+  rotateNow?(): boolean;
   flush?(): void;
   /** False for /dev/stdout, FIFOs and the like, which are never rotated. */
   readonly isRegularFile?: boolean;
@@ -33,6 +35,7 @@ export interface ChildLogOptions {
   path: string;
   maxbytes: number;
   backups: number;
+  rotation: LogRotationConfig;
 }
 
 /**

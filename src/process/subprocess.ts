@@ -202,6 +202,10 @@ export class Subprocess {
     this.logs.clear();
   }
 
+  rotateLogs(): boolean {
+    return this.logs.rotateNow();
+  }
+
   closeLogs(): Promise<void> {
     return this.logs.close();
   }

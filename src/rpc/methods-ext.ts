@@ -5,9 +5,11 @@
 import type { DaemonStats, ProcessStats, StatsHistory, UpdateResult } from '../control/types.js';
 import { Fault } from '../errors/faults.js';
 import { XmlRpcDouble, type XmlRpcValue } from './xmlrpc-types.js';
-import { integer, list, param, text, type Returns } from './params.js';
+import type { ProcessResult } from '../control/types.js';
+import { integer, list, ok, param, plain, text, type Returns } from './params.js';
 import { method, type MethodSpec } from './methods.js';
 
+const results = plain<ProcessResult[]>('array', 'result', 'one {name, group, status, description} struct per process');
 const processName = param(text, 'name', "the process name (or 'group:name')");
 
 /** Rates and seconds always travel as doubles, so a client never sees 0 one time and 0.5 the next as different types. */
@@ -66,6 +68,24 @@ export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
       encode: encodeUpdate,
     },
     call: ({ control }, names) => control.updateConfig(groupNames(names)),
+  }),
+  rotateLog: method({
+    help: 'Rotate the main log now, as its size or time limit would (docs/extensions.md)',
+    params: [],
+    returns: ok(),
+    call: ({ control }) => control.rotateLog(),
+  }),
+  rotateProcessLogs: method({
+    help: "Rotate the stdout and stderr logs of a process, or of each process of 'group:*', now",
+    params: [param(text, 'name', "the process name ('group:name'), or 'group:*'")],
+    returns: results,
+    call: ({ control }, name) => control.rotateProcessLogs(name),
+  }),
+  rotateAllProcessLogs: method({
+    help: 'Rotate the logs of every process now',
+    params: [],
+    returns: results,
+    call: ({ control }) => control.rotateAllProcessLogs(),
   }),
   getProcessStats: method({
     help: 'Get the resource numbers of one process and its descendants (CPU, memory, descriptors, threads, restarts, last exit, output bytes)',

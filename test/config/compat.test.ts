@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/config/types.js';
+import { ConfigError, type ChildLogConfig } from '../../src/config/types.js';
 import { testSystem, tmpdir, writeFiles } from './helpers.js';
 
 const DUMP_SCRIPT = String.raw`# Loads a config with the real Python Supervisor and prints what it parsed as
@@ -88,6 +88,12 @@ function python(file: string): Dump {
   return JSON.parse(r.stdout) as Dump;
 }
 
+/** The log settings Supervisor has: rotation by time, names, compression and age are ours (#19). */
+function supervisorKeys(c: ChildLogConfig): Omit<ChildLogConfig, 'rotation'> {
+  const { rotation: _extension, ...rest } = c;
+  return rest;
+}
+
 function ours(file: string): Dump {
   const sys = testSystem({ cwd: path.dirname(file), hostname: os.hostname(), env: ENV });
   try {
@@ -102,7 +108,7 @@ function ours(file: string): Dump {
           startretries: p.startretries, uid: p.uid, stopsignal: p.stopsignal, stopwaitsecs: p.stopwaitsecs,
           stopasgroup: p.stopasgroup, killasgroup: p.killasgroup, exitcodes: p.exitcodes,
           redirectStderr: p.redirectStderr, environment: p.environment, serverurl: p.serverurl,
-          stdout: p.stdout, stderr: p.stderr,
+          stdout: supervisorKeys(p.stdout), stderr: supervisorKeys(p.stderr),
         })),
       })),
       servers: cfg.servers.map((s) =>

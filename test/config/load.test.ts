@@ -134,6 +134,7 @@ test('[program:x] defaults', () => {
     syslog: false,
     captureMaxbytes: 0,
     eventsEnabled: false,
+    rotation: { period: null, names: 'numbered', compress: null, maxAgeSecs: 0 },
   });
   assert.deepEqual(p.stderr, p.stdout);
   assert.equal(p.stopsignal, 15);
@@ -220,6 +221,7 @@ test('[program:x] every key', () => {
     syslog: true,
     captureMaxbytes: 2048,
     eventsEnabled: true,
+    rotation: { period: null, names: 'numbered', compress: null, maxAgeSecs: 0 },
   });
   assert.deepEqual(p.stderr, {
     logfile: { kind: 'none' },
@@ -228,6 +230,7 @@ test('[program:x] every key', () => {
     syslog: true,
     captureMaxbytes: 1024,
     eventsEnabled: true,
+    rotation: { period: null, names: 'numbered', compress: null, maxAgeSecs: 0 },
   });
   assert.deepEqual(p.environment, { GLOBAL: 'g', SHARED: 'mine', NUM: '6' });
   assert.equal(p.serverurl, 'http://localhost:1');

@@ -2,7 +2,7 @@
 // service of its running core, to call the service directly as the JSON API does.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Daemon, type DaemonExtension } from '../../src/daemon/daemon.js';
+import { Daemon, type DaemonExtension, type DaemonOptions } from '../../src/daemon/daemon.js';
 import type { ControlService } from '../../src/control/service.js';
 import { Fault, Faults, type FaultName } from '../../src/errors/faults.js';
 import { TestDaemon, waitFor } from '../helpers/daemon.js';
@@ -16,10 +16,14 @@ export interface InProcess {
 }
 
 /** `extensions` are plugged in before the core runs (e.g. a subsystem on a test clock). */
-export async function startInProcess(programs: string, extensions: DaemonExtension[] = []): Promise<InProcess> {
-  const files = new TestDaemon({ programs });
+export async function startInProcess(
+  programs: string,
+  extensions: DaemonExtension[] = [],
+  opts: { supervisord?: string; daemon?: Pick<DaemonOptions, 'logClock'> } = {},
+): Promise<InProcess & { dir: string }> {
+  const files = new TestDaemon({ programs, ...(opts.supervisord !== undefined ? { supervisord: opts.supervisord } : {}) });
   await files.writeConfig();
-  const daemon = new Daemon({ configFile: files.conf, overrides: {}, echoStdout: false }, Daemon.load(files.conf, {}));
+  const daemon = new Daemon({ configFile: files.conf, overrides: {}, echoStdout: false, ...opts.daemon }, Daemon.load(files.conf, {}));
   let control: ControlService | null = null;
   // The extension hook hands every route builder the run's control service: take it from there.
   daemon.use({ routes: (ctx) => ((control = ctx.control), []) });
@@ -27,6 +31,7 @@ export async function startInProcess(programs: string, extensions: DaemonExtensi
   const done = daemon.run();
   await waitFor('the core to run', () => control !== null && daemon.supervisor?.mood === 'RUNNING', 15_000);
   return {
+    dir: files.dir,
     daemon,
     control: control!,
     rewrite: (p) => files.writeConfig(p),
