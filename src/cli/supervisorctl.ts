@@ -10,9 +10,10 @@ import { fleetCompletionInfos, fleetDispatch } from '../ctl/fleet.js';
 import { tailCommands } from '../ctl/tail-commands.js';
 import { waitCommands } from '../ctl/wait-command.js';
 import { topCommands } from '../ctl/top-command.js';
+import { reexecCommands } from '../ctl/reexec-command.js';
 
 export function allCommands(): Map<string, Command> {
-  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands, ...topCommands }));
+  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands, ...topCommands, ...reexecCommands }));
 }
 
 async function main(): Promise<number> {

@@ -41,6 +41,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<
 const ENDPOINTS = [
   'GET /api/token',
   'GET /api/supervisor',
+  'POST /api/supervisor/reexec',
   'GET /api/processes?stats=1&history=N',
   'GET /api/processes/{name}?stats=1&history=N',
   'POST /api/processes/{name}/{start|stop|restart|signal|clearlog}',
@@ -114,6 +115,9 @@ export function apiRoute(d: ApiDeps): Route {
     if (a === 'token' && n === 1) return ['GET', get(() => ({ token: d.csrf.token, header: CSRF_HEADER }))];
     if (a === 'supervisor' && n === 1)
       return ['GET', get(() => guard(undefined, () => ({ ...d.control.getState(), identification: d.control.getIdentification(), version: SUPERVISOR_VERSION, pid: process.pid })))];
+    // The reply comes once the new image passed its check; the handover follows it.
+    if (a === 'supervisor' && b === 'reexec' && n === 2)
+      return ['POST', post(() => guard(undefined, async () => (await d.control.reexec(), { ok: true, message: 'reexec under way: programs keep running', pid: process.pid })))];
     if (a === 'events' && n === 1) return ['GET', (req, res, url) => eventsRoute(req, res, url, d)];
     if (a === 'processes') {
       if (n === 1)

@@ -5,7 +5,7 @@
 import type { DaemonStats, ProcessStats, StatsHistory, UpdateResult } from '../control/types.js';
 import { Fault } from '../errors/faults.js';
 import { XmlRpcDouble, type XmlRpcValue } from './xmlrpc-types.js';
-import { integer, list, param, text, type Returns } from './params.js';
+import { integer, list, ok, param, text, type Returns } from './params.js';
 import { method, type MethodSpec } from './methods.js';
 
 const processName = param(text, 'name', "the process name (or 'group:name')");
@@ -66,6 +66,12 @@ export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
       encode: encodeUpdate,
     },
     call: ({ control }, names) => control.updateConfig(groupNames(names)),
+  }),
+  reexec: method({
+    help: 'Replace the supervisord image under its running programs (same pid, same children and pipes), then apply the config as update would. Returns once the new image passed its check; CANT_REREAD (bad config) or FAILED (broken install) otherwise, and nothing changes',
+    params: [],
+    returns: ok('true once the handover is under way'),
+    call: ({ control }) => control.reexec(),
   }),
   getProcessStats: method({
     help: 'Get the resource numbers of one process and its descendants (CPU, memory, descriptors, threads, restarts, last exit, output bytes)',
