@@ -11,9 +11,10 @@ import { tailCommands } from '../ctl/tail-commands.js';
 import { waitCommands } from '../ctl/wait-command.js';
 import { topCommands } from '../ctl/top-command.js';
 import { rotateCommands } from '../ctl/rotate-command.js';
+import { reexecCommands } from '../ctl/reexec-command.js';
 
 export function allCommands(): Map<string, Command> {
-  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands, ...topCommands, ...rotateCommands }));
+  return new Map(Object.entries({ ...processCommands, ...adminCommands, ...tailCommands, ...waitCommands, ...topCommands, ...rotateCommands, ...reexecCommands }));
 }
 
 async function main(): Promise<number> {

@@ -11,7 +11,8 @@ import { SUPERVISOR_VERSION } from '../control/types.js';
 import { installExtensions } from '../daemon/extensions.js';
 import { startReaper, trackNodeChildren } from '../daemon/reaper.js';
 import { lookupPasswd } from '../process/users.js';
-import { closeInheritedOnExec } from '../process/libc.js';
+import { closeInheritedOnExec, libc } from '../process/libc.js';
+import { CHECK_FLAG, takeHandover } from '../daemon/reexec.js';
 
 const USAGE = `supervisord -- run a set of applications as daemons.
 
@@ -58,6 +59,8 @@ interface Parsed {
   silent: boolean;
   overrides: ConfigOverrides;
   printUnit: boolean;
+  /** reexec's check of a new image: load everything, start nothing. */
+  check: boolean;
 }
 
 type Opt = { long: string; short?: string; arg: boolean; apply: (p: Parsed, v: string) => void };
@@ -87,10 +90,11 @@ const OPTIONS: Opt[] = [
   { long: 'minprocs', arg: true, apply: (p, v) => (p.overrides.minprocs = integer(v)) },
   { long: 'profile_options', arg: true, apply: () => {} },
   { long: 'print-systemd-unit', arg: false, apply: (p) => (p.printUnit = true) },
+  { long: CHECK_FLAG.slice(2), arg: false, apply: (p) => (p.check = true) },
 ];
 
 function parseArgs(argv: string[]): Parsed {
-  const p: Parsed = { configFile: null, nodaemon: false, silent: false, overrides: {}, printUnit: false };
+  const p: Parsed = { configFile: null, nodaemon: false, silent: false, overrides: {}, printUnit: false, check: false };
   // `spelled` is the option as typed (-l or --logfile): Supervisor's message names it.
   const apply = (o: Opt, v: string, spelled: string): void => {
     try {
@@ -154,6 +158,17 @@ async function main(): Promise<void> {
     if (e instanceof ConfigError) usageError(e.message);
     usageError(`could not read config file ${configFile}: ${(e as Error).message}`);
   }
+  if (args.check) {
+    // What the daemon would load later: the lazily imported web UI, and koffi (execve, pipes).
+    try {
+      await import('../daemon/web-routes.js');
+      libc();
+    } catch (e) {
+      process.stderr.write(`cannot load: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+    process.exit(0);
+  }
   if (args.printUnit) {
     const { printSystemdUnit } = await import('./systemd-unit.js');
     process.stdout.write(printSystemdUnit(config.configFile, config));
@@ -166,6 +181,9 @@ async function main(): Promise<void> {
     // koffi unavailable: children inherit what we inherited (spawn warns about koffi once)
   }
   const isDaemonChild = process.env[DAEMON_ENV] === '1';
+  // Started by a reexec: same pid, already daemonized (or not) by the image before us.
+  const handover = takeHandover();
+  const reexeced = handover.state !== null || handover.error !== null;
   if (config.supervisord.user !== null) {
     const err = dropPrivileges(config.supervisord.user);
     if (err) usageError(err);
@@ -185,12 +203,12 @@ async function main(): Promise<void> {
   if (process.pid === 1 && !nodaemon) nodaemon = true; // daemonizing PID 1 would end the container
   const silent = args.silent || config.supervisord.silent;
 
-  if (!nodaemon && !isDaemonChild) {
+  if (!nodaemon && !isDaemonChild && !reexeced) {
     await daemonize();
     return;
   }
 
-  const daemon = new Daemon({ configFile: config.configFile, overrides: args.overrides, echoStdout: nodaemon && !silent && !isDaemonChild }, config);
+  const daemon = new Daemon({ configFile: config.configFile, overrides: args.overrides, echoStdout: nodaemon && !silent && !isDaemonChild, handover }, config);
   installExtensions(daemon);
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2'] as const) {
     process.on(sig, () => daemon.onSignal(sig));

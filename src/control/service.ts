@@ -114,6 +114,21 @@ export class ControlService {
     this.daemon.requestRestart();
   }
 
+  /**
+   * Replaces the daemon image under the running programs (extension). Resolves once the
+   * new image passed its check; the handover follows the reply. A bad config is
+   * CANT_REREAD, anything else that keeps the new image from starting FAILED.
+   */
+  async reexec(): Promise<void> {
+    this.ensureRunning();
+    try {
+      await this.daemon.reexec();
+    } catch (e) {
+      const err = e as Error & { kind?: string };
+      throw new Fault(err.kind === 'config' ? 'CANT_REREAD' : 'FAILED', err.message);
+    }
+  }
+
   // ------------------------------------------------------------ the main log
 
   readLog(offset: number, length: number): string {

@@ -203,4 +203,6 @@ export interface DaemonControl {
   /** Shutdown and restart happen after the reply is sent, as in Supervisor. */
   requestShutdown(): void;
   requestRestart(): void;
+  /** Replace the daemon image under its programs; rejects with the reason (`kind: 'config'` for a bad config). */
+  reexec(): Promise<void>;
 }

@@ -79,6 +79,11 @@ export const extensionHelpTexts: Record<string, string[]> = {
     'top --once		Print one frame as plain text and exit (also when not on a terminal)',
     'Keys: ? help, / filter, < > sort, s x r k start/stop/restart/signal (S X R K: its group), enter log, q quit.',
   ],
+  reexec: [
+    'reexec\t\t\tReplace the supervisord process image (same pid) without restarting programs,',
+    '\t\t\tthen apply the config as update would. Exit status 1 and the reason if the',
+    '\t\t\tnew image cannot start (bad config, broken install): the old one keeps running.',
+  ],
 };
 
 /** cmd.Cmd.columnize: the fewest rows whose columns fit in displayWidth. */

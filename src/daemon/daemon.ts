@@ -16,7 +16,7 @@ import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
 import { SyslogSink } from '../logging/syslog.js';
 import type { CgroupHost, ChildRecorder, Logger, ProcessHost } from '../process/host.js';
 import { Supervisor, type GroupFactory } from '../supervisor/supervisor.js';
-import { HttpServers } from '../http/server.js';
+import { HttpServers, inheritListener } from '../http/server.js';
 import { logTailRoutes, xmlRpcRoute } from '../http/routes.js';
 import { RpcDispatcher } from '../rpc/dispatch.js';
 import { ControlService } from '../control/service.js';
@@ -26,6 +26,8 @@ import type { Route } from '../http/server.js';
 import { RpcCounters } from '../rpc/counters.js';
 import { StatsSampler } from '../stats/sampler.js';
 import { reloadKeepingPrograms } from './reload.js';
+import { handoverPath, Reexec, type HandoverState } from './reexec.js';
+import { adoptProcesses, applyTakenConfig, inheritSockets } from './adopt.js';
 
 /** Command-line values that override [supervisord] keys. */
 export type ConfigOverrides = Partial<Config['supervisord']>;
@@ -37,6 +39,8 @@ export interface DaemonOptions {
   echoStdout: boolean;
   /** The clock of log rotation (tests step it across hours and days). */
   logClock?: LogClock;
+  /** What the previous daemon image handed over (this one was started by a reexec). */
+  handover?: { state: HandoverState | null; error: string | null };
 }
 
 /** Plug-ins that extend the daemon without it importing them (events, web UI, ...). */
@@ -102,9 +106,20 @@ export class Daemon {
   private extensions: DaemonExtension[] = [];
   private detach: (() => void)[] = [];
   private childSyslog: SyslogSink | null = null;
+  /** This run's configured servers (a reexec hands their listening sockets over). */
+  private http: HttpServers | null = null;
+  /** AUTO log names the previous image's processes write to (reexec): kept, not made anew. */
+  private inheritedLogs = new Map<string, string>();
   /** Stats and XML-RPC counts outlive a core run (SIGHUP), as the daemon's pid does. */
   readonly stats = new StatsSampler(() => this.supervisor?.allProcesses() ?? []);
   readonly rpcCounters = new RpcCounters();
+  private readonly reexecer = new Reexec({
+    logger: () => this.logger,
+    supervisor: () => this.supervisor,
+    stopping: () => this.pendingAction !== null,
+    path: () => handoverPath(this.config.supervisord.pidfile),
+    listeners: () => this.http?.listeningFds() ?? [],
+  });
 
   constructor(
     private readonly opts: DaemonOptions,
@@ -180,7 +195,7 @@ export class Daemon {
       // over environ) at every spawn was 9 KB of garbage per restart.
       baseEnv: plainEnv(process.env),
       openChildLog: (o) => new ChildLog({ ...o, ...this.logRotationContext() }),
-      autoLogName: (name, channel) => autoChildLogName(s.childlogdir, name, s.identifier, channel),
+      autoLogName: (name, channel) => this.inheritedLogs.get(`${name}\0${channel}`) ?? autoChildLogName(s.childlogdir, name, s.identifier, channel),
       syslog: (name, data) => {
         this.childSyslog ??= new SyslogSink('supervisord');
         this.childSyslog.send(data.toString('utf8'), (line) => `${name} ${line}`);
@@ -213,7 +228,16 @@ export class Daemon {
       },
       requestShutdown: () => this.request('shutdown'),
       requestRestart: () => this.request('restart'),
+      reexec: () => this.reexec(),
     };
+  }
+
+  /**
+   * Replace this daemon image under its running programs (src/daemon/reexec.ts). Resolves
+   * once the new image passed its check; rejects with the reason and changes nothing.
+   */
+  reexec(): Promise<void> {
+    return this.reexecer.run();
   }
 
   /**
@@ -277,16 +301,30 @@ export class Daemon {
       for (const w of this.config.warnings) this.logger.warn(w);
       this.warnCompression();
       for (const i of [...this.config.infos, ...rlimitInfos]) this.logger.info(i);
-      if (!s.nocleanup) clearAutoChildLogs(s.childlogdir, s.identifier, (m) => this.logger.warn(m));
+      const handover = first ? (this.opts.handover ?? null) : null;
+      if (handover?.error) this.logger.critical(handover.error);
+      const taken = handover?.state ?? null;
+      // The AUTO logs of the programs we take over are theirs: keep them, and their names.
+      if (!s.nocleanup && !taken) clearAutoChildLogs(s.childlogdir, s.identifier, (m) => this.logger.warn(m));
+      this.inheritedLogs = new Map();
+      for (const h of taken?.processes ?? []) {
+        if (h.logs.stdout) this.inheritedLogs.set(`${h.name}\0stdout`, h.logs.stdout);
+        if (h.logs.stderr) this.inheritedLogs.set(`${h.name}\0stderr`, h.logs.stderr);
+      }
 
       const host = this.makeHost();
       const factory = this.extensions.find((e) => e.groupFactory)?.groupFactory;
       const sup = new Supervisor(this.config, this.logger, this.bus, host, factory);
       this.supervisor = sup;
       this.bus.onError = (err) => this.logger.error(`event handler failed: ${(err as Error).stack ?? err}`);
-      for (const g of this.config.groups) sup.addGroup(g);
+      // Listening sockets handed over must be known before their groups are built (no rebind).
+      if (taken) inheritSockets(taken);
+      for (const g of taken?.groups ?? this.config.groups) sup.addGroup(g);
+      if (taken) adoptProcesses(sup, taken, this.logger);
 
       const http = new HttpServers(this.config.servers, this.logger);
+      this.http = http;
+      for (const l of taken?.listeners ?? []) inheritListener(l.key, l.fd);
       const control = new ControlService(sup, this.control(), this.stats);
       const dispatcher = new RpcDispatcher(control, this.rpcCounters);
       this.logger.info("RPC interface 'supervisor' initialized");
@@ -329,6 +367,7 @@ export class Daemon {
       this.bus.emit({ type: 'SUPERVISOR_STATE_CHANGE', to: 'RUNNING' });
       sup.autostart();
       this.startTicks();
+      if (taken) void applyTakenConfig(sup, this.config, this.logger).then((c) => (this.config = c));
 
       let action: 'shutdown' | 'restart';
       for (;;) {

@@ -17,6 +17,7 @@ import { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describeExit } from '../process/machine.js';
 import { libc } from '../process/libc.js';
+import { isAdopted } from '../process/adopted.js';
 
 export interface ReaperLogger {
   info(msg: string): void;
@@ -158,7 +159,7 @@ export function startReaper(opts: ReaperOptions): Reaper | null {
     scheduled = false;
     let n = 0;
     for (const pid of listChildren()) {
-      if (owned.has(pid)) continue;
+      if (owned.has(pid) || isAdopted(pid)) continue; // libuv's, or a program adopted across a reexec
       // WNOHANG on a live child returns 0 at the cost of one syscall: cheaper than
       // reading /proc/PID/stat first.
       const r = waitpid(pid, status, WNOHANG);

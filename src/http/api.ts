@@ -41,6 +41,7 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<
 const ENDPOINTS = [
   'GET /api/token',
   'GET /api/supervisor',
+  'POST /api/supervisor/reexec',
   'GET /api/processes?stats=1&history=N',
   'GET /api/processes/{name}?stats=1&history=N',
   'POST /api/supervisor/rotatelog',
@@ -117,6 +118,9 @@ export function apiRoute(d: ApiDeps): Route {
       return ['GET', get(() => guard(undefined, () => ({ ...d.control.getState(), identification: d.control.getIdentification(), version: SUPERVISOR_VERSION, pid: process.pid })))];
     if (a === 'supervisor' && n === 2 && b === 'rotatelog')
       return ['POST', post(() => guard('Main log', () => (d.control.rotateLog(), { ok: true, message: 'Main log rotated' })))];
+    // The reply comes once the new image passed its check; the handover follows it.
+    if (a === 'supervisor' && b === 'reexec' && n === 2)
+      return ['POST', post(() => guard(undefined, async () => (await d.control.reexec(), { ok: true, message: 'reexec under way: programs keep running', pid: process.pid })))];
     if (a === 'events' && n === 1) return ['GET', (req, res, url) => eventsRoute(req, res, url, d)];
     if (a === 'processes') {
       if (n === 1)

@@ -150,7 +150,9 @@ export class HttpServers {
       server.on('connection', (socket: Socket) => this.connections.adopt(socket));
       server.on('request', this.handler(config));
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.connections.clientError(err, socket));
-      if (config.kind === 'unix') await this.listenUnix(server, config);
+      const fd = takeInherited(config);
+      if (fd !== undefined) await listen(server, { fd }, addressKey(config));
+      else if (config.kind === 'unix') await this.listenUnix(server, config);
       else await this.listenInet(server, config);
       this.servers.push({ server, config });
       if (config.username === null && this.opts.authWarning !== false) {
@@ -190,6 +192,16 @@ export class HttpServers {
     await listen(server, { host, port: config.port }, `${config.host}:${config.port}`);
   }
 
+  /** The listening descriptors by address, for a reexec to hand over (Linux: libuv's handle fd). */
+  listeningFds(): { key: string; fd: number }[] {
+    const out: { key: string; fd: number }[] = [];
+    for (const { server, config } of this.servers) {
+      const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+      if (typeof fd === 'number' && fd >= 0) out.push({ key: addressKey(config), fd });
+    }
+    return out;
+  }
+
   /** Bound addresses, e.g. for tests that asked for port 0. */
   addresses(): { kind: string; address: string | number | null }[] {
     return this.servers.map(({ server, config }) => {
@@ -221,7 +233,29 @@ export class HttpServers {
   }
 }
 
-function listen(server: Server, opts: { path?: string; host?: string; port?: number }, what: string): Promise<void> {
+/**
+ * Listening sockets a previous daemon image handed over (reexec), by address: listened on
+ * as they are, so clients that connect during the handover wait in the backlog instead
+ * of being refused.
+ */
+const inheritedListeners = new Map<string, number>();
+
+export function inheritListener(key: string, fd: number): void {
+  inheritedListeners.set(key, fd);
+}
+
+function addressKey(config: ServerConfig): string {
+  return config.kind === 'unix' ? `unix:${config.file}` : `inet:${config.host}:${config.port}`;
+}
+
+function takeInherited(config: ServerConfig): number | undefined {
+  const key = addressKey(config);
+  const fd = inheritedListeners.get(key);
+  inheritedListeners.delete(key);
+  return fd;
+}
+
+function listen(server: Server, opts: { path?: string; host?: string; port?: number; fd?: number }, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);

@@ -161,6 +161,17 @@ function createAndBind(c: SocketConfig): ServerHandle {
   return handle;
 }
 
+/**
+ * Listening sockets a previous daemon image handed over (reexec), by URL: the group that
+ * takes the URL uses the descriptor as it is instead of binding again (which would fail,
+ * or unlink the socket file its running children accept on).
+ */
+const inherited = new Map<string, number>();
+
+export function inheritSocket(url: string, fd: number): void {
+  inherited.set(url, fd);
+}
+
 export class SocketManager {
   private handle: ServerHandle | null = null;
   private refs = 0;
@@ -172,6 +183,34 @@ export class SocketManager {
 
   get url(): string {
     return this.config.url;
+  }
+
+  /** Takes a socket handed over by the previous image; false when there is none for this URL. */
+  adoptInherited(refs: number): boolean {
+    const fd = inherited.get(this.url);
+    if (fd === undefined) return false;
+    inherited.delete(this.url);
+    let closed = false;
+    const sys = sockets();
+    this.handle = {
+      fd,
+      close: () => {
+        if (!closed) sys.close(fd);
+        closed = true;
+      },
+    };
+    this.refs = refs;
+    if (refs === 0) this.close();
+    return true;
+  }
+
+  /** The fd to hand over, if the socket is open. */
+  get fd(): number | null {
+    return this.handle?.fd ?? null;
+  }
+
+  static hasInherited(url: string): boolean {
+    return inherited.has(url);
   }
 
   get prepared(): boolean {

@@ -22,8 +22,11 @@ export class FastCGIProcessGroup extends ProcessGroup {
     // Like Supervisor, open the socket once now to fail at startup on a bad address (the
     // reference is dropped at once, so it is closed again until the first spawn).
     try {
-      this.socketManager.acquire();
-      this.socketManager.release();
+      // Handed over by the previous image (reexec): bound already, and its children accept on it.
+      if (!SocketManager.hasInherited(config.socket.url)) {
+        this.socketManager.acquire();
+        this.socketManager.release();
+      }
     } catch (e) {
       throw new Error(`Could not create FastCGI socket ${config.socket.url}: ${(e as Error).message}`);
     }
@@ -53,6 +56,19 @@ export class FastCGIProcessGroup extends ProcessGroup {
       this.releasing.delete(p);
       this.socketManager.release();
     }
+  }
+
+  /** The socket's fd and who holds it: the next image takes the very same socket. */
+  override saveHandover(): { url: string; fd: number | null; holding: string[] } {
+    this.releasePending();
+    return { url: this.socketManager.url, fd: this.socketManager.fd, holding: [...this.holding].map((p) => p.name) };
+  }
+
+  override restoreHandover(data: unknown): void {
+    const h = data as { url: string; fd: number | null; holding: string[] };
+    const holders = this.processes.filter((p) => h.holding.includes(p.name));
+    if (h.fd === null || !this.socketManager.adoptInherited(holders.length)) return;
+    for (const p of holders) this.holding.add(p);
   }
 
   override async dispose(): Promise<void> {

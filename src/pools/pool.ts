@@ -6,7 +6,7 @@ import type { ProcessHost } from '../process/host.js';
 import { ProcessGroup } from '../process/group.js';
 import { ProcessError } from '../process/subprocess.js';
 import { EventListener } from './listener.js';
-import { defaultResultHandler } from './protocol.js';
+import { defaultResultHandler, type ProtocolState } from './protocol.js';
 import { eventName, eventPayload, matchesSubscription, type SupervisorEvent } from '../events/types.js';
 
 export type EventListenerPoolConfig = Extract<GroupConfig, { kind: 'eventlistener' }>;
@@ -35,6 +35,29 @@ function codePointLength(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
+}
+
+/** An event as JSON: its Buffer payloads come back as Buffers, its serials with it. */
+interface SavedEvent {
+  event: SupervisorEvent;
+  serial: number;
+  poolSerial: number;
+}
+
+/** What a pool hands from one daemon image to the next (reexec). */
+interface PoolHandover {
+  globalSerial: number;
+  serial: number;
+  buffer: SavedEvent[];
+  listeners: { name: string; protocol: ProtocolState; event: SavedEvent | null }[];
+}
+
+function reviveEvent(e: SupervisorEvent): SupervisorEvent {
+  const data = (e as { data?: unknown }).data;
+  if (data && typeof data === 'object' && (data as { type?: unknown }).type === 'Buffer') {
+    return { ...e, data: Buffer.from((data as { data: number[] }).data) } as SupervisorEvent;
+  }
+  return e;
 }
 
 export interface PoolOptions {
@@ -142,6 +165,43 @@ export class EventListenerPool extends ProcessGroup {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The buffer, the serial counters and each listener's protocol state with the event it
+   * is working on: an event in flight is answered to the next image, neither lost nor
+   * sent twice. Called after the processes drained their pipes (their last words included).
+   */
+  override saveHandover(): PoolHandover {
+    const save = (e: SupervisorEvent): SavedEvent => ({ event: e, serial: serialOf(e), poolSerial: this.poolSerials.get(e) ?? 0 });
+    for (const l of this.listeners) l.flush();
+    return {
+      globalSerial,
+      serial: this.serial,
+      buffer: this.buffer.map(save),
+      listeners: this.listeners.map((l) => ({ name: l.name, protocol: l.protocol.save(), event: l.event ? save(l.event) : null })),
+    };
+  }
+
+  override restoreHandover(data: unknown): void {
+    const h = data as PoolHandover;
+    const load = (s: SavedEvent): SupervisorEvent => {
+      const e = reviveEvent(s.event);
+      globalSerials.set(e, s.serial);
+      this.poolSerials.set(e, s.poolSerial);
+      return e;
+    };
+    globalSerial = Math.max(globalSerial, h.globalSerial);
+    this.serial = Math.max(this.serial, h.serial);
+    // Events accepted since this image started (its own startup) stay behind the old ones.
+    this.buffer.unshift(...h.buffer.map(load));
+    for (const s of h.listeners) {
+      const l = this.listeners.find((x) => x.name === s.name);
+      if (!l) continue;
+      l.protocol.restore(s.protocol);
+      l.event = s.event ? load(s.event) : null;
+    }
+    this.dispatchSoon();
   }
 
   override async dispose(): Promise<void> {

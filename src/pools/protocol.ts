@@ -41,6 +41,13 @@ function parseResultLength(raw: Buffer): number | null {
   return /^[+-]?\d+(_\d+)*$/.test(text) ? Number(text.replace(/_/g, '')) : null;
 }
 
+export interface ProtocolState {
+  state: ListenerState;
+  buffer: string;
+  result: string;
+  resultLen: number | null;
+}
+
 export class ListenerProtocol {
   state: ListenerState = 'ACKNOWLEDGED';
   private buffer: Buffer = Buffer.alloc(0);
@@ -55,6 +62,18 @@ export class ListenerProtocol {
     this.buffer = Buffer.alloc(0);
     this.result = Buffer.alloc(0);
     this.resultLen = null;
+  }
+
+  /** Where the protocol stands, for a reexec: the next image resumes mid-message. */
+  save(): ProtocolState {
+    return { state: this.state, buffer: this.buffer.toString('base64'), result: this.result.toString('base64'), resultLen: this.resultLen };
+  }
+
+  restore(s: ProtocolState): void {
+    this.state = s.state;
+    this.buffer = Buffer.from(s.buffer, 'base64');
+    this.result = Buffer.from(s.result, 'base64');
+    this.resultLen = s.resultLen;
   }
 
   /** The pool wrote an event to the listener (no log line: Supervisor sets BUSY silently). */

@@ -10,7 +10,9 @@ import type { ProcessLogs } from './child-logs.js';
 import { resolveCommand, CommandError } from './command.js';
 import type { ProcessHost } from './host.js';
 import { OutputChannel, stripAnsiBuffer, type OutputCounts } from './output.js';
-import { makeChildPipes, pipesUnavailable, type ChildPipes, type ParentEnds } from './pipes.js';
+import { adoptParentEnds, makeChildPipes, pipesUnavailable, type ChildPipes, type HandoverFds, type ParentEnds, type TransientReader } from './pipes.js';
+import { drainFd } from './drain.js';
+import { watchAdopted } from './adopted.js';
 import { planSpawn } from './spawn-plan.js';
 import { wrapWithPreExec, type PreExec } from './limits-exec.js';
 
@@ -41,13 +43,23 @@ export interface ChildEvents {
 }
 
 export interface LiveChild {
-  readonly process: ChildProcess;
   /** undefined when exec failed after the fork; ChildEvents.execFailed follows. */
   readonly pid: number | undefined;
   /** Our end of the child's stdin pipe (sendProcessStdin, fg); null without one. */
   readonly stdin: ParentEnds['stdin'];
   /** MAINPID=: the forked child's exit must not close the pipes its adopted descendant writes to. */
   keepPipesOpen: boolean;
+  /** Our pipe ends' descriptors (null: socketpairs, which a reexec cannot hand over). */
+  readonly fds: HandoverFds | null;
+  /**
+   * Reads, synchronously, what the pipes hold right now into the logs (reexec: the next
+   * daemon image reads from where this stops, so every byte is logged exactly once).
+   */
+  drain(): void;
+  /** Bytes written to its stdin that are still queued here, not yet in the pipe. */
+  stdinPending(): number;
+  /** The child has exited and its pipes are being read to their end (null: still running). */
+  readonly exit: { code: number | null; signal: number | null } | null;
 }
 
 /** The socketpair fallback is announced once per daemon, not per spawn. */
@@ -138,7 +150,7 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
   host.children?.spawned(c, pid ?? null);
   if (pid === undefined) {
     pipes?.dispose();
-    const live: LiveChild = { process: child, pid, stdin: null, keepPipesOpen: false };
+    const live: LiveChild = { pid, stdin: null, keepPipesOpen: false, fds: null, drain: () => {}, stdinPending: () => 0, exit: null };
     // exec failed after fork (e.g. ENOENT raced our check): report it as Supervisor's child would.
     child.once('error', (err: NodeJS.ErrnoException) => {
       const msg = `couldn't exec ${c.command}: ${err.code}`;
@@ -148,6 +160,50 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
     return live;
   }
   child.on('error', () => {}); // kill() on an exited child; exit is handled below
+  const wired = wire(o, pid, events, (readers, onData) => {
+    if (pipes) return pipes.parentEnds(readers);
+    const io: ParentEnds = { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
+    io.stdout!.on('data', onData.stdout);
+    io.stderr!.on('data', onData.stderr);
+    return io;
+  });
+  child.on('exit', (code, signal) => wired.exited(code, signal ? (osConstants.signals[signal] ?? null) : null));
+  return wired.live;
+}
+
+/**
+ * Takes over a child a previous daemon image spawned (reexec): its pipe ends by number,
+ * its exit through waitpid (libuv only waits for what it spawned itself). Null when the
+ * pipes cannot be wrapped here.
+ */
+export function adoptChild(
+  o: LaunchOptions,
+  pid: number,
+  fds: HandoverFds,
+  exited: { code: number | null; signal: number | null } | null,
+  events: ChildEvents,
+): LiveChild | null {
+  let ok = true;
+  const wired = wire(o, pid, events, (readers) => {
+    const io = adoptParentEnds(fds, readers);
+    if (!io) ok = false;
+    return io ?? { stdin: null, stdout: null, stderr: null };
+  });
+  if (!ok) return null;
+  // Reaped by the previous image while its pipes were still being read: report that exit.
+  if (exited) queueMicrotask(() => wired.exited(exited.code, exited.signal));
+  else watchAdopted(pid, (code, signal) => wired.exited(code, signal));
+  return wired.live;
+}
+
+type MakeIo = (
+  readers: { stdout: TransientReader; stderr: TransientReader },
+  onData: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void },
+) => ParentEnds;
+
+/** Output routing and exit reporting, the same for a child we spawned and one we adopted. */
+function wire(o: LaunchOptions, pid: number, events: ChildEvents, makeIo: MakeIo): { live: LiveChild; exited(code: number | null, signal: number | null): void } {
+  const { config: c, host, logs } = o;
   const mainlogDebug = host.logger.isDebugEnabled?.() ?? false;
   const mk = (channel: Channel): OutputChannel =>
     new OutputChannel({
@@ -167,8 +223,8 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
     });
   const out = tapped(mk('stdout'), 'stdout', o.tap);
   const err = tapped(mk('stderr'), 'stderr', o.tap);
-  let open = 2;
-  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  let open = 0;
+  let exitInfo: { code: number | null; signal: number | null } | null = null;
   let finished = false;
   const finish = (): void => {
     if (finished || !exitInfo) return;
@@ -182,8 +238,7 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
       io.stderr?.destroy();
       io.stdin?.destroy();
     }
-    const signal = exitInfo.signal ? (osConstants.signals[exitInfo.signal] ?? null) : null;
-    events.exited(live, exitInfo.code, signal);
+    events.exited(live, exitInfo.code, exitInfo.signal);
   };
   let drainTimer: NodeJS.Timeout | undefined;
   const closed = (): void => {
@@ -198,32 +253,50 @@ function attach(o: LaunchOptions, child: ChildProcess, pipes: ChildPipes | null,
         stdoutHandler(b, logStdout);
       }
     : (b: Buffer) => out.handle(b);
-  let io: ParentEnds;
-  if (pipes) {
-    io = pipes.parentEnds({
-      // A listener's protocol handler keeps what it is given: it gets its own copy.
-      stdout: stdoutHandler ? (v) => onStdout(Buffer.from(v)) : (v) => out.handleTransient(v),
-      stderr: (v) => err.handleTransient(v),
-    });
-  } else {
-    io = { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr };
-    io.stdout!.on('data', onStdout);
-    io.stderr!.on('data', (b: Buffer) => err.handle(b));
+  const readers = {
+    // A listener's protocol handler keeps what it is given: it gets its own copy.
+    stdout: stdoutHandler ? (v: Buffer) => onStdout(Buffer.from(v)) : (v: Buffer) => out.handleTransient(v),
+    stderr: (v: Buffer) => err.handleTransient(v),
+  };
+  const io = makeIo(readers, { stdout: onStdout, stderr: (b) => err.handle(b) });
+  const fds = io.fds ?? null;
+  const live: LiveChild = {
+    pid,
+    stdin: io.stdin,
+    keepPipesOpen: false,
+    fds,
+    drain: () => {
+      if (!fds || finished) return;
+      if (fds.stdout >= 0) drainFd(fds.stdout, readers.stdout);
+      if (fds.stderr >= 0) drainFd(fds.stderr, readers.stderr);
+      out.flush();
+      err.flush();
+    },
+    stdinPending: () => {
+      const s = io.stdin as (ParentEnds['stdin'] & { writableLength?: number }) | null;
+      return s?.pending ?? s?.writableLength ?? 0;
+    },
+    get exit() {
+      return exitInfo;
+    },
+  };
+  for (const s of [io.stdout, io.stderr]) {
+    if (!s) continue;
+    open++;
+    s.on('close', closed);
+    // A read error (EIO and the like) ends the stream; 'close' follows and counts it.
+    s.on('error', () => {});
   }
-  const live: LiveChild = { process: child, pid, stdin: io.stdin, keepPipesOpen: false };
-  io.stdout!.on('close', closed);
-  io.stderr!.on('close', closed);
-  // A read error (EIO and the like) ends the stream; 'close' follows and counts it.
-  io.stdout!.on('error', () => {});
-  io.stderr!.on('error', () => {});
   io.stdin?.on('error', () => {}); // EPIPE when the child closed its stdin (no pipe: fcgi socket)
-  child.on('exit', (code, signal) => {
-    host.children?.exited(c, pid);
-    host.logger.debug('received SIGCHLD indicating a child quit');
-    exitInfo = { code, signal };
-    if (open === 0) finish();
-    // Output still in flight is read for a moment; a grandchild holding the pipe does not delay the exit.
-    else drainTimer = setTimeout(finish, 50);
-  });
-  return live;
+  return {
+    live,
+    exited: (code, signal) => {
+      host.children?.exited(c, pid);
+      host.logger.debug('received SIGCHLD indicating a child quit');
+      exitInfo = { code, signal };
+      if (open === 0) finish();
+      // Output still in flight is read for a moment; a grandchild holding the pipe does not delay the exit.
+      else drainTimer = setTimeout(finish, 50);
+    },
+  };
 }

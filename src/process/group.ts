@@ -64,6 +64,17 @@ export class ProcessGroup {
     return this.processes.filter((p) => !STOPPED_STATES.has(p.state));
   }
 
+  /**
+   * What this kind of group carries across a reexec beyond its processes (JSON), taken
+   * after every process has handed over; undefined for nothing (plain programs).
+   */
+  saveHandover(): unknown {
+    return undefined;
+  }
+
+  /** The new image's side of saveHandover, called after its processes were adopted. */
+  restoreHandover(_data: unknown): void {}
+
   /** Called once the group is gone from the daemon (fcgi sockets close, listener pools detach). */
   async dispose(): Promise<void> {
     for (const p of this.processes) p.cancelTimers();

@@ -70,3 +70,47 @@ export function closeInheritedOnExec(fdDir = '/proc/self/fd'): number {
   }
   return marked;
 }
+
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+
+/**
+ * Sets or clears FD_CLOEXEC on one descriptor: a reexec clears it on exactly the
+ * descriptors the next daemon image takes over. Returns false when fcntl failed.
+ */
+export function setCloseOnExec(fd: number, on: boolean): boolean {
+  const fcntl = libc().lib.func('int fcntl(int fd, int cmd, int arg)');
+  const flags = fcntl(fd, F_GETFD, 0) as number;
+  if (flags < 0) return false;
+  return (fcntl(fd, F_SETFD, on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC) as number) === 0;
+}
+
+/**
+ * Replaces this process image (same pid, same children, same descriptors without
+ * FD_CLOEXEC). Node has no execve. Returns only on failure, with the errno.
+ */
+export function execve(path: string, argv: string[], env: Record<string, string>): number {
+  const { koffi, lib } = libc();
+  const fn = lib.func('int execve(const char *path, const char **argv, const char **envp)');
+  const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  fn(path, [...argv, null], [...envp, null]);
+  return koffi.errno();
+}
+
+let waitpidFn: ((pid: number, status: number[], options: number) => unknown) | undefined;
+
+/**
+ * waitpid(pid, WNOHANG) for a child libuv did not spawn (adopted across a reexec):
+ * null while it runs, its exit otherwise; 'gone' when it is not our child any more.
+ */
+export function waitpidNoHang(pid: number): { code: number | null; signal: number | null } | null | 'gone' {
+  waitpidFn ??= libc().lib.func('int waitpid(int pid, _Out_ int *status, int options)');
+  const status = [0];
+  const r = waitpidFn(pid, status, 1 /* WNOHANG */) as number;
+  if (r === 0) return null;
+  if (r !== pid) return 'gone';
+  const sts = status[0] ?? 0;
+  const sig = sts & 0x7f;
+  return sig === 0 ? { code: (sts >> 8) & 0xff, signal: null } : { code: null, signal: sig };
+}

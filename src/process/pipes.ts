@@ -38,6 +38,8 @@ const readBuffer = Buffer.allocUnsafe(256 * 1024);
 /** What the daemon does with a child's stdin: write to it, and close it at the end. */
 export interface StdinEnd {
   readonly destroyed: boolean;
+  /** Bytes queued in this process, not yet in the pipe. */
+  readonly pending?: number;
   readonly writable: boolean;
   write(data: Buffer): unknown;
   destroy(): unknown;
@@ -48,6 +50,15 @@ export interface ParentEnds {
   stdin: StdinEnd | null;
   stdout: Readable | null;
   stderr: Readable | null;
+  /** Our ends' descriptor numbers (-1: none), which a reexec hands to the next daemon. */
+  fds?: HandoverFds;
+}
+
+/** The daemon's ends of one child's pipes, by descriptor number; -1 where there is none. */
+export interface HandoverFds {
+  stdin: number;
+  stdout: number;
+  stderr: number;
 }
 
 /**
@@ -71,6 +82,11 @@ class LazyStdin implements StdinEnd {
 
   get writable(): boolean {
     return !this.destroyed && (this.socket?.writable ?? true);
+  }
+
+  /** Bytes written but still queued in this process (a reexec waits for them). */
+  get pending(): number {
+    return this.socket?.writableLength ?? 0;
   }
 
   write(data: Buffer): void {
@@ -209,14 +225,28 @@ export function makeChildPipes(option: StdioOptions | undefined): ChildPipes | n
     stdio: childStdio,
     parentEnds: (readers) => {
       for (const p of made) if (p) sys.close(p[1]);
-      const [inp, out, err] = [made[0]?.[0], made[1]?.[0], made[2]?.[0]];
-      // Built outside this closure: what a child's streams keep alive is their fd and reader.
-      return {
-        stdin: inp === undefined ? null : new LazyStdin(inp, sys.close),
-        stdout: out === undefined ? null : readEnd(out, readers.stdout, sys),
-        stderr: err === undefined ? null : readEnd(err, readers.stderr, sys),
-      };
+      const fds = { stdin: made[0]?.[0] ?? -1, stdout: made[1]?.[0] ?? -1, stderr: made[2]?.[0] ?? -1 };
+      return wrapParentEnds(fds, readers, sys);
     },
     dispose: closeAll,
   };
+}
+
+// Built outside the closures above: what a child's streams keep alive is their fd and reader.
+function wrapParentEnds(fds: HandoverFds, readers: { stdout: TransientReader; stderr: TransientReader }, sys: PipeCalls): ParentEnds {
+  return {
+    stdin: fds.stdin < 0 ? null : new LazyStdin(fds.stdin, sys.close),
+    stdout: fds.stdout < 0 ? null : readEnd(fds.stdout, readers.stdout, sys),
+    stderr: fds.stderr < 0 ? null : readEnd(fds.stderr, readers.stderr, sys),
+    fds,
+  };
+}
+
+/**
+ * The pipe ends a previous daemon image handed over (reexec): the same descriptors,
+ * wrapped as at spawn. Null when koffi cannot load (then nothing was handed over either).
+ */
+export function adoptParentEnds(fds: HandoverFds, readers: { stdout: TransientReader; stderr: TransientReader }): ParentEnds | null {
+  const sys = pipeCalls();
+  return sys ? wrapParentEnds(fds, readers, sys) : null;
 }

@@ -10,7 +10,8 @@ import { initialSnapshot, step, type Effect, type MachineConfig, type MachineEve
 import { signame } from './signals.js';
 import { readEnvironmentFiles } from './envfile.js';
 import { ProcessLogs } from './child-logs.js';
-import { launchChild, type LiveChild, type StdoutHandler } from './child.js';
+import { adoptChild, launchChild, type LiveChild, type StdoutHandler } from './child.js';
+import type { ProcessHandover } from './handover.js';
 import type { OutputCounts } from './output.js';
 import type { ProcessStateName } from '../events/states.js';
 
@@ -51,6 +52,8 @@ export class Subprocess {
   private readonly logs: ProcessLogs;
   private child: LiveChild | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The armed timer's name and when it fires (performance.now() ms), for a reexec's handover. */
+  private timerDue: { name: TimerName; at: number } | null = null;
   private queue: MachineEvent[] = [];
   private stepping = false;
   /**
@@ -214,6 +217,79 @@ export class Subprocess {
   cancelTimers(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.timerDue = null;
+  }
+
+  /** False while bytes written to the child's stdin are queued here (an event for a listener). */
+  handoverReady(): boolean {
+    return (this.child?.stdinPending() ?? 0) === 0;
+  }
+
+  /**
+   * Everything the next daemon image needs to carry on with this process (reexec). Reads
+   * what the pipes hold into the logs first and flushes them, synchronously: nothing may
+   * run between this and the execve, or bytes would be read twice or not at all.
+   */
+  handover(): ProcessHandover {
+    const child = this.child;
+    child?.drain();
+    this.logs.flush();
+    const now = performance.now();
+    return {
+      group: this.group,
+      name: this.name,
+      snap: { ...this.snap },
+      startedAgoMs: this.snap.startedMono ? now - this.snap.startedMono : 0,
+      timer: this.timerDue ? { name: this.timerDue.name, remainingMs: Math.max(0, this.timerDue.at - now) } : null,
+      fds: child?.fds ?? null,
+      exited: child?.exit ?? null,
+      logs: { stdout: this.stdoutLogfile, stderr: this.stderrLogfile },
+      health: this.health,
+      spawns: this.spawns,
+      outputBytes: { ...this.outputBytes },
+      lastExit: this.lastExit,
+    };
+  }
+
+  /**
+   * Takes over this process from the previous daemon image: same state, same child (its
+   * pipes and its exit), the timer in flight with the time it had left. Emits no state
+   * event: nothing changed. Returns an error message when the child cannot be taken over.
+   */
+  takeOver(h: ProcessHandover): string | null {
+    const now = performance.now();
+    this.snap = { ...h.snap, startedMono: h.snap.startedMono ? now - h.startedAgoMs : 0 };
+    this.health = h.health;
+    this.spawns = h.spawns;
+    this.outputBytes.stdout = h.outputBytes.stdout;
+    this.outputBytes.stderr = h.outputBytes.stderr;
+    this.lastExit = h.lastExit;
+    let problem: string | null = null;
+    if (h.fds && h.snap.pid > 0) {
+      try {
+        this.logs.open();
+      } catch (e) {
+        problem = `could not reopen the logs of '${this.name}': ${(e as NodeJS.ErrnoException).code ?? e}`;
+      }
+      const live = adoptChild(
+        { config: this.config, host: this.host, logs: this.logs, env: {}, extra: {}, stdoutHandler: this.stdoutHandler, counts: this.outputBytes, tap: this.outputTap ? (ch, b) => this.outputTap?.(ch, b) : null, preExec: null },
+        h.snap.pid,
+        h.fds,
+        h.exited,
+        {
+          execFailed: () => {},
+          exited: (child, code, signal) => {
+            if (this.child === child) this.child = null;
+            this.lastExit = { code, signal };
+            this.dispatch({ kind: 'exited', code, signal });
+          },
+        },
+      );
+      if (live) this.child = live;
+      else problem ??= `could not take over the pipes of '${this.name}' (pid ${h.snap.pid})`;
+    }
+    if (h.timer) this.arm(h.timer.name, h.timer.remainingMs);
+    return problem;
   }
 
   private dispatch(ev: MachineEvent): void {
@@ -278,8 +354,10 @@ export class Subprocess {
 
   private arm(name: TimerName, ms: number): void {
     this.cancelTimers();
+    this.timerDue = { name, at: performance.now() + ms };
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.timerDue = null;
       this.dispatch({ kind: 'timer', name });
     }, ms);
   }

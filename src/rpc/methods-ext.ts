@@ -87,6 +87,12 @@ export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
     returns: results,
     call: ({ control }) => control.rotateAllProcessLogs(),
   }),
+  reexec: method({
+    help: 'Replace the supervisord image under its running programs (same pid, same children and pipes), then apply the config as update would. Returns once the new image passed its check; CANT_REREAD (bad config) or FAILED (broken install) otherwise, and nothing changes',
+    params: [],
+    returns: ok('true once the handover is under way'),
+    call: ({ control }) => control.reexec(),
+  }),
   getProcessStats: method({
     help: 'Get the resource numbers of one process and its descendants (CPU, memory, descriptors, threads, restarts, last exit, output bytes)',
     params: [processName],

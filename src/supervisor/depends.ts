@@ -97,6 +97,12 @@ export class DependencyCoordinator {
     if (v.kind === 'failed') this.schedule();
   }
 
+  /** A process already waiting (taken over across a reexec): watch its dependencies again. */
+  resumeWaiting(p: Subprocess): void {
+    this.waiting.add(p);
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;

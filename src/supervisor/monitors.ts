@@ -140,6 +140,16 @@ export function attachMonitors(sup: Supervisor, bus: EventBus, logger: Logger, m
       }
     }
   });
+  // Processes already RUNNING when this run attaches (taken over across a reexec): their
+  // checks go on; the health they had is kept until a check says otherwise.
+  for (const p of sup.allProcesses()) {
+    if (p.state === 'RUNNING' && p.config.ext.healthcheck) healthMonitor(p).start();
+    if (p.config.ext.memoryLimit > 0 && UP_STATES.has(p.state) && !memory.has(p)) {
+      memory.set(p, new MemoryWatch(p.config.ext.memoryLimit));
+      memTimer ??= setInterval(() => void sampleMemory(), memoryIntervalMs);
+      memTimer.unref();
+    }
+  }
 
   return () => {
     offPolicies();

@@ -50,6 +50,8 @@ export interface DaemonOptions {
   startTimeoutMs?: number;
   /** Start the daemon holding one more descriptor (fd 3, a pipe without close-on-exec). */
   extraFd?: boolean;
+  /** Our supervisord from another install (a copy of bin/ and dist/: reexec tests). */
+  bin?: string;
 }
 
 export class TestDaemon {
@@ -114,7 +116,7 @@ export class TestDaemon {
 
   private async startOnce(): Promise<this> {
     await this.writeConfig();
-    const bin = this.opts.real ? REAL_SUPERVISORD : OUR_SUPERVISORD;
+    const bin = this.opts.real ? REAL_SUPERVISORD : (this.opts.bin ?? OUR_SUPERVISORD);
     this.proc = spawn(bin, ['-n', '-c', this.conf, ...(this.opts.extraArgs ?? [])], {
       cwd: this.dir,
       env: { ...process.env, ...this.opts.env },
