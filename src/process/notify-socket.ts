@@ -49,19 +49,32 @@ export class NotifySocket {
     const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
     const bind = lib.func('int bind(int fd, const void *addr, uint32_t len)');
     const close = lib.func('int close(int fd)');
-    const address = `@supervisor-ts/notify/${process.pid}/${randomBytes(6).toString('hex')}`;
-    const addr = notifyAddress(address) as Buffer;
-    const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
-    if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM): ${errnoText(koffi.errno())}`);
-    const one = Buffer.alloc(4);
-    one.writeInt32LE(1);
-    const rcvbuf = Buffer.alloc(4);
-    rcvbuf.writeInt32LE(1 << 20); // capped by net.core.rmem_max; bursts of READY/STATUS fit
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
-    if ((setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) as number) < 0 || (bind(fd, addr, addr.length) as number) < 0) {
-      const text = errnoText(koffi.errno());
-      close(fd);
-      throw new Error(`notify socket ${address}: ${text}`);
+    const tryBind = (address: string): number => {
+      const addr = notifyAddress(address) as Buffer;
+      const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
+      if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM): ${errnoText(koffi.errno())}`);
+      const one = Buffer.alloc(4);
+      one.writeInt32LE(1);
+      const rcvbuf = Buffer.alloc(4);
+      rcvbuf.writeInt32LE(1 << 20); // capped by net.core.rmem_max; bursts of READY/STATUS fit
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
+      if ((setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) as number) < 0 || (bind(fd, addr, addr.length) as number) < 0) {
+        const errno = koffi.errno() as number;
+        close(fd);
+        if (errno === EADDRINUSE) return -1;
+        throw new Error(`notify socket ${address}: ${errnoText(errno)}`);
+      }
+      return fd;
+    };
+    // The same name for the same pid and command line, so that after a reexec (same pid, same
+    // argv) programs that kept NOTIFY_SOCKET in their environment still reach the new image;
+    // a random one if that name is taken (another pid namespace sharing this network one).
+    let address = `@supervisor-ts/notify/${process.pid}/${fnv1a(process.argv.join('\0'))}`;
+    let fd = tryBind(address);
+    if (fd < 0) {
+      address = `@supervisor-ts/notify/${process.pid}/${randomBytes(6).toString('hex')}`;
+      fd = tryBind(address);
+      if (fd < 0) throw new Error(`notify socket ${address}: ${errnoText(EADDRINUSE)}`);
     }
     return new NotifySocket(address, fd, onBatch, onError);
   }
@@ -75,4 +88,13 @@ export class NotifySocket {
     lib.func('int shutdown(int fd, int how)')(this.fd, SHUT_RDWR);
     this.worker = null;
   }
+}
+
+const EADDRINUSE = 98;
+
+/** FNV-1a, 32 bits, as hex: a short stable tag, not a secret. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }

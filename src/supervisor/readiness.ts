@@ -239,6 +239,10 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
   };
 
   for (const p of sup.allProcesses()) equip(p);
+  // Programs taken over from the previous image by a reexec (same pid, same argv: the same
+  // address) keep sending to it: listen at once, not at the next spawn, or their watchdog
+  // pings would go nowhere until then.
+  if (sup.allProcesses().some((p) => p.config.ext.ready?.kind === 'notify' && p.pid > 0)) notifyAddress();
   const unsubscribe = bus.subscribe((e) => {
     if (e.type === 'PROCESS_GROUP' && e.change === 'ADDED') {
       for (const p of sup.findGroup(e.groupName)?.processes ?? []) equip(p);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OUR_SUPERVISORCTL, REPO, TestDaemon, alive, freePort, waitFor } from '../helpers/daemon.js';
+import { OUR_SUPERVISORCTL, REPO, SYSTEM_PYTHON, TestDaemon, alive, freePort, waitFor } from '../helpers/daemon.js';
 import { createConnection } from 'node:net';
 import type { XmlRpcValue } from '../../src/rpc/xmlrpc.js';
 import { XmlRpcClient } from '../../src/rpc/client.js';
@@ -294,4 +294,35 @@ test('a depends_on wait in flight continues: the dependent starts once its depen
   assert.equal((await d.info('app')).statename, 'STARTING');
   await d.waitState('db', 'RUNNING', 20_000);
   await d.waitState('app', 'RUNNING', 20_000);
+});
+
+test('a ready=notify program with a watchdog keeps reaching the daemon after a reexec: same NOTIFY_SOCKET, its pings keep it alive, STATUS= still shown', async () => {
+  // Pings every 0.3 s for ever; its status names the ping count, so a live channel shows.
+  const app = `import os, socket, time
+addr = os.environ['NOTIFY_SOCKET']; addr = '\\0' + addr[1:] if addr.startswith('@') else addr
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(b'READY=1', addr); n = 0
+while True:
+    n += 1
+    try: s.sendto(('WATCHDOG=1\\nSTATUS=ping %d' % n).encode(), addr)
+    except OSError: pass
+    time.sleep(0.3)
+`;
+  const d = await start(`[program:app]\ncommand=${SYSTEM_PYTHON} %(here)s/app.py\nready=notify\nwatchdog_sec=2\nstartsecs=0\n`, '', { 'app.py': app });
+  const up = await d.waitState('app', 'RUNNING', 20_000);
+  const env = readFileSync(`/proc/${Number(up.pid)}/environ`, 'utf8').split('\0').find((e) => e.startsWith('NOTIFY_SOCKET='));
+  const before = await imageStart(d);
+  const r = ctl(d, 'reexec');
+  assert.equal(r.status, 0, r.out);
+  await waitNewImage(d, before);
+  // Past three watchdog intervals: a dead channel would have had it killed by now.
+  await new Promise((res) => setTimeout(res, 6500));
+  const after = await d.info('app');
+  assert.equal(after.statename, 'RUNNING');
+  assert.equal(after.pid, up.pid, `not killed by the watchdog, not restarted: ${d.mainLog().slice(-1500)}`);
+  const n1 = Number(/ping (\d+)/.exec(String(after.description))?.[1]);
+  await new Promise((res) => setTimeout(res, 1000));
+  const n2 = Number(/ping (\d+)/.exec(String((await d.info('app')).description))?.[1]);
+  assert.ok(n2 > n1, `STATUS= updates arrive after the reexec (${n1} then ${n2}); program env ${env}`);
+  assert.doesNotMatch(d.mainLog(), /watchdog/i);
 });
