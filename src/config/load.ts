@@ -18,6 +18,7 @@ import {
 } from './datatypes.js';
 import type { Expansions } from './expand.js';
 import { validateDependencies } from './extensions.js';
+import { validateHeldSockets } from './sockets.js';
 import { groupsFromParser } from './groups.js';
 import { IniParser } from './ini.js';
 import { knownKeysFor } from './known.js';
@@ -218,6 +219,7 @@ export function loadConfig(configFile: string, sys: SystemInfo): Config {
     }
   }
   validateDependencies(groups, dependsLines);
+  validateHeldSockets(groups, (section) => parser.get(section, 'sockets')?.line);
   const servers = serversFromParser(ctx);
   const metrics = metricsFromParser(ctx);
   warnUnknown(ctx);

@@ -36,6 +36,7 @@ test('extension defaults keep Supervisor behaviour', () => {
     watch: null,
     ...NO_READY,
     resources: NO_RESOURCE_LIMITS,
+    sockets: [],
   });
 });
 
