@@ -23,8 +23,6 @@ export const helpTexts: Record<string, string[]> = {
     'restart <gname>:*\tRestart all processes in a group',
     'restart <name> <name>\tRestart multiple processes or groups',
     'restart all\t\tRestart all processes',
-    'restart --rolling [--batch N] [--timeout S] <name>|<gname>:*  Restart N at a time (default 1),',
-    '\t\teach RUNNING (and healthy) before the next; stops at the first failure',
     'Note: restart does not reread config files. For that, see reread and update.',
   ],
   shutdown: ['shutdown \tShut the remote supervisord down.'],
