@@ -6,8 +6,9 @@
 // Node cannot put the child's pid into its environment: the pid exists only after fork and
 // spawn() execs at once. So the program is started through `/bin/sh -c 'LISTEN_PID=$$;
 // export LISTEN_PID; exec "$0" "$@"'`: the shell is the forked child, `$$` is its pid, and
-// its exec keeps that pid for the program (measured in docs/extensions.md: about 1 ms per
-// spawn). The shell lines are a `ShellStep` step that spawn-plan.ts joins with its own (the
+// its exec keeps that pid for the program. It costs one more exec: 3-4 ms from spawn to
+// exit of /bin/true, interleaved pairs on the shared 2-core machine (docs/extensions.md),
+// and only programs with `sockets =` pay it. The shell lines are a `ShellStep` that spawn-plan.ts joins with its own (the
 // stderr redirect), so other pre-exec needs (rlimits, cgroups) add a step of the same kind
 // rather than a second wrapper (limits-exec.ts's rlimits and cgroup steps wrap the command
 // after this, in their own exec wrappers).
