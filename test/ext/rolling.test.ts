@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { hasRealSupervisor, OUR_SUPERVISORCTL, TestDaemon } from '../helpers/daemon.js';
+import { hasRealSupervisor, OUR_SUPERVISORCTL, TestDaemon, waitFor } from '../helpers/daemon.js';
+import { startWebDaemon } from '../web/fixture.js';
 
 /** A process fails to start while its marker file exists. */
 const PROGRAMS =
@@ -114,6 +115,25 @@ test('restart --rolling against Supervisor 4.2.5 rolls from supervisorctl with t
     assert.match(r.out, /w:w_3: ERROR \((abnormal termination|spawn error)\)/);
     // w_2 shares w_3's batch and was done; the rollout stops after that batch.
     assert.match(r.out, /^rolling restart stopped at w:w_3 \((abnormal termination|spawn error)\); done: w:w_[012], w:w_[012], w:w_[012]\n$/m);
+  } finally {
+    await d.stop();
+  }
+});
+
+test('POST /api/rolling-restart: the same rollout over the JSON API, with its errors', async () => {
+  const d = await startWebDaemon('[program:r]\ncommand=sleep 1000\nprocess_name=%(program_name)s_%(process_num)d\nnumprocs=2\nstartsecs=0\n');
+  try {
+    await waitFor('r running', async () => (await d.info('r:r_1')).statename === 'RUNNING');
+    const before = (await d.info('r:r_0')).pid;
+    const ok = await d.post('/api/rolling-restart', { names: ['r:*'], batch: 2 });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json, { ok: true, message: 'rolling restart done: r:r_0, r:r_1', done: ['r:r_0', 'r:r_1'], failed: [], notAttempted: [] });
+    assert.notEqual((await d.info('r:r_0')).pid, before);
+    assert.equal((await d.post('/api/rolling-restart', { names: ['nope'] })).status, 404);
+    assert.equal((await d.post('/api/rolling-restart', { names: [] })).status, 400);
+    assert.equal((await d.post('/api/rolling-restart', { names: ['r:*'], batch: 0 })).status, 400);
+    const noToken = await d.req('POST', '/api/rolling-restart', { body: '{"names":["r:*"]}', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(noToken.status, 403);
   } finally {
     await d.stop();
   }
