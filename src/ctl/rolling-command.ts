@@ -76,41 +76,47 @@ function remoteTarget(ctl: Controller): RollingTarget {
   };
 }
 
-async function remoteRollout(ctl: Controller, a: RollingArgs): Promise<RollingOutcome | null> {
+/**
+ * Runs the rollout and prints it; returns the exit status. Batches are sent one by one so
+ * each prints as it finishes and an interrupted supervisorctl stops the rollout; each
+ * batch is one supervisor_ts.restartRolling call (the daemon restarts it and waits until it
+ * serves), or for a server without that method the same algorithm run from here.
+ */
+export async function runRollingRestart(ctl: Controller, a: RollingArgs): Promise<number> {
   const all = (await ctl.rpc('getAllProcessInfo')) as unknown as ProcessInfo[];
   const { matching, errors } = selectInfos(all, a.names);
   if (errors.length) {
     for (const e of errors) ctl.output(e);
-    return null;
+    return LSB.GENERIC;
   }
   const names = [...new Set(matching.map(fullName))];
-  return rollingRestart(remoteTarget(ctl), names, {
-    batch: a.batch,
-    timeoutSecs: a.timeoutSecs,
-    onProgress: (p) => ctl.output(p.ok ? `${p.name}: restarted` : `${p.name}: ERROR (${p.reason})`),
-  });
-}
-
-/** Runs the rollout and prints it; returns the exit status. */
-export async function runRollingRestart(ctl: Controller, a: RollingArgs): Promise<number> {
-  let outcome: RollingOutcome | null;
-  try {
-    const v = await ctl.rpcAction('supervisor_ts.restartRolling', [a.names, a.batch, a.timeoutSecs]);
-    outcome = decodeOutcome(v);
-    for (const n of outcome.done) ctl.output(`${n}: restarted`);
-    for (const f of outcome.failed) ctl.output(`${f.name}: ERROR (${f.reason})`);
-  } catch (e) {
-    if (!(e instanceof Fault)) throw e;
-    if (e.code === Faults.BAD_NAME) {
-      ctl.output(`${e.faultString.replace(/^BAD_NAME: /, '')}: ERROR (no such process)`);
-      return LSB.GENERIC;
+  let serverSide: boolean | undefined;
+  const done: string[] = [];
+  let outcome: RollingOutcome = { done, failed: [], notAttempted: [] };
+  for (let i = 0; i < names.length; i += a.batch) {
+    const batch = names.slice(i, i + a.batch);
+    let r: RollingOutcome | null = null;
+    if (serverSide !== false) {
+      try {
+        r = decodeOutcome(await ctl.rpcAction('supervisor_ts.restartRolling', [batch, batch.length, a.timeoutSecs]));
+        serverSide = true;
+      } catch (e) {
+        if (!(e instanceof Fault)) throw e;
+        if (e.code !== Faults.UNKNOWN_METHOD || serverSide === true) {
+          ctl.output(`ERROR (${e.faultString})`);
+          return LSB.GENERIC;
+        }
+        serverSide = false;
+      }
     }
-    if (e.code !== Faults.UNKNOWN_METHOD) {
-      ctl.output(`ERROR (${e.faultString})`);
-      return LSB.GENERIC;
+    r ??= await rollingRestart(remoteTarget(ctl), batch, { batch: batch.length, timeoutSecs: a.timeoutSecs });
+    for (const n of r.done) ctl.output(`${n}: restarted`);
+    for (const f of r.failed) ctl.output(`${f.name}: ERROR (${f.reason})`);
+    done.push(...r.done);
+    if (r.failed.length) {
+      outcome = { done, failed: r.failed, notAttempted: names.slice(i + a.batch) };
+      break;
     }
-    outcome = await remoteRollout(ctl, a);
-    if (!outcome) return LSB.GENERIC;
   }
   ctl.output(describeOutcome(outcome));
   return outcome.failed.length ? LSB.GENERIC : LSB.SUCCESS;
