@@ -22,7 +22,7 @@ export interface RollingFailure {
 }
 
 export interface RollingOutcome {
-  /** Restarted and serving, in the order they finished. */
+  /** Restarted and serving, in the order given. */
   done: string[];
   /** Processes of the batch that failed (empty when everything was done). */
   failed: RollingFailure[];
@@ -45,20 +45,22 @@ export async function rollingRestart(target: RollingTarget, names: readonly stri
   const done: string[] = [];
   for (let i = 0; i < names.length; i += o.batch) {
     const batch = names.slice(i, i + o.batch);
-    const failed: RollingFailure[] = [];
-    await Promise.all(
-      batch.map(async (name) => {
+    // Results in the batch's order, not the order they finished: the same every time.
+    const results = await Promise.all(
+      batch.map(async (name): Promise<RollingFailure | null> => {
         try {
           await target.restart(name);
           await target.waitServing(name, Date.now() + o.timeoutSecs * 1000);
-          done.push(name);
           o.onProgress?.({ name, ok: true });
+          return null;
         } catch (e) {
-          failed.push({ name, reason: reasonOf(e) });
           o.onProgress?.({ name, ok: false, reason: reasonOf(e) });
+          return { name, reason: reasonOf(e) };
         }
       }),
     );
+    done.push(...batch.filter((_, k) => results[k] === null));
+    const failed = results.filter((r): r is RollingFailure => r !== null);
     if (failed.length) return { done, failed, notAttempted: names.slice(i + o.batch) };
   }
   return { done, failed: [], notAttempted: [] };

@@ -35,7 +35,7 @@ const stats: Returns<ProcessStats> = {
 const rollingOutcome: Returns<RollingOutcome> = {
   wire: 'struct',
   name: 'result',
-  doc: 'done (names, in the order they finished), failed (structs of name and reason; empty when all were done), not_attempted (names)',
+  doc: 'done (names, in the order given), failed (structs of name and reason; empty when all were done), not_attempted (names)',
   encode: (r: RollingOutcome) => ({ done: r.done, failed: r.failed.map((f) => ({ name: f.name, reason: f.reason })), not_attempted: r.notAttempted }),
 };
 
