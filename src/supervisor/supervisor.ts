@@ -109,7 +109,8 @@ export class Supervisor {
   syncHeldSockets(): void {
     const held = this.host.heldSockets;
     if (!held) return;
-    const live = [...this.groups.values()].flatMap((g) => g.config.processes);
+    // A process replaced by `update` carries its new config; the group's may be older.
+    const live = [...this.groups.values()].flatMap((g) => [...g.config.processes, ...g.processes.map((p) => p.config)]);
     held.keepOnly([...live, ...[...this.replacing.values()].flatMap((g) => g.processes)]);
   }
 
@@ -157,6 +158,9 @@ export class Supervisor {
       if (groups) plan.groups = plan.groups.filter((g) => groups.has(g.name));
       const reports = await applyConfigPlan(this, plan);
       this.config = next;
+      // Replaced processes bound what their new config lists at their spawn; what none
+      // lists any more (a moved address, a removed program) closes now.
+      this.syncHeldSockets();
       return reports;
     };
     const result = this.applying.then(run, run);
