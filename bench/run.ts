@@ -1,7 +1,7 @@
 // Side-by-side benchmarks: supervisor-ts vs Supervisor 4.2.5 vs PM2 vs the machine's limit.
 //   npm run bench                 full run (~10 min)
 //   npm run bench -- --quick      small sizes (< 3 min)
-//   --only=idle,restarts,mass1000,mass,api,log,crash,churn,events,stats,watch,ready,reexec   --systems=supervisor-ts,supervisor,pm2
+//   --only=idle,restarts,mass1000,mass,api,log,crash,churn,events,stats,watch,ready,reexec,rolling   --systems=supervisor-ts,supervisor,pm2
 //   --api-ns=200,1000 --log-mib=64   override sizes (partial runs write latest-partial.*, --quick latest-quick.*)
 //   --cpu-prof=DIR                run our daemon under node --cpu-prof (profiles land in DIR)
 //   --base=REPO                   footprint workloads (idle, restarts, mass1000) also run that built checkout
@@ -18,6 +18,7 @@ import { watchIdle } from './watch.js';
 import { statsBench } from './stats.js';
 import { readyBench } from './ready.js';
 import { reexecBench } from './reexec.js';
+import { rollingBench } from './rolling.js';
 import { alive, countLines, cpuSeconds, fmt, killSeen, median, quantile, readStamps, rssMiB, sleep, track, waitUntil } from './lib/util.js';
 
 // ---------------------------------------------------------------- options
@@ -700,6 +701,7 @@ async function main(): Promise<void> {
     ['watch', () => watchIdle(harness)],
     ['ready', () => readyBench({ quick: QUICK, table, add, log })],
     ['reexec', () => reexecBench({ quick: QUICK, systems: RUN_SYSTEMS, freshDir, table, add, log })],
+    ['rolling', () => rollingBench({ quick: QUICK, systems: RUN_SYSTEMS, table, add, log })],
   ];
   log(`root ${ROOT}; ${QUICK ? 'quick' : 'full'}; systems ${RUN_SYSTEMS.join(',')}`);
   for (const [id, fn] of workloads) {

@@ -9,6 +9,7 @@ import { parseProbe } from './probe.js';
 import { parseReadiness, READINESS_KEYS } from './readiness.js';
 import { parseResourceLimits, RESOURCE_KEYS } from './resources.js';
 import { RAW, type Section } from './section.js';
+import { parseHeldSockets, SOCKET_KEYS } from './sockets.js';
 import { isMissingFile } from './system.js';
 import { ConfigError, type GroupConfig, type ProcessExtensions } from './types.js';
 import { parseWatch, WATCH_KEYS } from './watch.js';
@@ -43,6 +44,7 @@ export const EXTENSION_KEYS = [
   ...WATCH_KEYS,
   ...READINESS_KEYS,
   ...RESOURCE_KEYS,
+  ...SOCKET_KEYS,
 ] as const;
 
 type Condition = ProcessExtensions['dependsOn'][number]['condition'];
@@ -159,7 +161,7 @@ function fileProblemText(file: string, code: string): string {
   return `can't read ${file}: ${code}`;
 }
 
-export function parseExtensions(sec: Section, names: Expansions, startsecs: number): ProcessExtensions {
+export function parseExtensions(sec: Section, names: Expansions, startsecs: number, programName: string, programUid: number | null): ProcessExtensions {
   const c = <T>(key: string, def: string, fn: (v: string) => T): T => sec.conv(key, def, fn, names);
   const envFiles = environmentFiles(sec, names);
   const ext: ProcessExtensions = {
@@ -191,6 +193,7 @@ export function parseExtensions(sec: Section, names: Expansions, startsecs: numb
     watch: parseWatch(sec, names),
     ...parseReadiness(sec, c, startsecs),
     resources: parseResourceLimits(sec, names),
+    sockets: parseHeldSockets(sec, names, programName, programUid),
   };
   ext.essential = essential(sec, c, ext.schedule);
   return ext;

@@ -19,6 +19,7 @@ import {
 import type { Expansions } from './expand.js';
 import { timeZone, validateDependencies } from './extensions.js';
 import { parseLogRotation } from './log-rotation.js';
+import { validateHeldSockets } from './sockets.js';
 import { groupsFromParser } from './groups.js';
 import { IniParser } from './ini.js';
 import { knownKeysFor } from './known.js';
@@ -223,6 +224,7 @@ export function loadConfig(configFile: string, sys: SystemInfo): Config {
     }
   }
   validateDependencies(groups, dependsLines);
+  validateHeldSockets(groups, (section) => parser.get(section, 'sockets')?.line);
   const servers = serversFromParser(ctx);
   const metrics = metricsFromParser(ctx);
   warnUnknown(ctx);

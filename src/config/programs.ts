@@ -184,7 +184,7 @@ export function processesFromSection(ctx: LoadContext, sectionName: string, grou
       serverurl,
       processNum,
       numprocs,
-      ext: parseExtensions(sec, names, startsecs),
+      ext: parseExtensions(sec, names, startsecs, programName, uid),
       source: { file: sec.file, section: sectionName, ...(sectionLine !== undefined ? { line: sectionLine } : {}) },
     });
   }

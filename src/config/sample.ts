@@ -171,6 +171,13 @@ serverurl=unix:///tmp/supervisor.sock ; unix:// path of the socket
 ;pids_max=256                  ; at most this many processes and threads; forks beyond it fail
 ;io_weight=100                 ; 1-10000, share of disk time (needs the io/blkio controller)
 ;cgroup=true                   ; a cgroup of its own even without limits (default: only with one of the above)
+;sockets=tcp://127.0.0.1:8000,unix:///run/app.sock ; listening sockets held by supervisord and passed to every process as
+;                              ; fd 3.. with LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES (systemd protocol);
+;                              ; comma separated, unix:///path too; ?backlog=N&mode=0660&owner=u:g per socket
+;sockets_names=web,local       ; LISTEN_FDNAMES, one per socket (default: the program name)
+;sockets_backlog=4096          ; listen() backlog of every socket
+;sockets_mode=0666             ; permissions of unix sockets
+;sockets_owner=www-data:www-data ; owner of unix sockets (default: the program's user)
 
 ; An event listener pool: processes that receive events on stdin. It takes the
 ; program keys above plus the ones marked here.

@@ -133,6 +133,14 @@ export interface ProcessExtensions {
   watchdogSignal: number;
   /** rlimit_* and cgroup limits (docs/extensions.md, Resource limits). */
   resources: ResourceLimits;
+  /** Listening sockets the daemon holds for the program, passed as fd 3.. (LISTEN_FDS); [] = none. */
+  sockets: HeldSocketSpec[];
+}
+
+/** One held socket: where it listens, and its LISTEN_FDNAMES entry. */
+export interface HeldSocketSpec {
+  name: string;
+  socket: SocketConfig;
 }
 
 /** `ready =`: sd_notify READY=1, a line of output, or a probe that passes (the healthcheck syntax). */

@@ -12,11 +12,13 @@ import { readLog, tailLog } from '../logging/read.js';
 import { ProcessError, type Subprocess } from '../process/subprocess.js';
 import type { ProcessGroup } from '../process/group.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import { byName } from '../events/names.js';
+import { byName, namespecOf } from '../events/names.js';
 import { StatsSampler } from '../stats/sampler.js';
 import { allConfigInfo } from './config-info.js';
 import { notifySocketStats, statsOf } from './process-stats.js';
 import { updateConfig } from './update.js';
+import { rollingRestart, type RollingOptions, type RollingOutcome } from './rolling.js';
+import { daemonRollingTarget } from './rolling-daemon.js';
 import { ProcessInfoView } from './process-info.js';
 import {
   clearOne,
@@ -327,6 +329,24 @@ export class ControlService {
       if (e instanceof LogError) throw new Fault(e.code, e.code === 'NO_FILE' ? null : (e.detail ?? null));
       throw e;
     }
+  }
+
+  /**
+   * Restart `names` (as startProcess takes them, or `all`) `batch` at a time, each batch
+   * serving again before the next (rolling.ts). Unknown names are BAD_NAME before anything
+   * restarts; a failure ends the rollout and is part of the outcome, not a fault.
+   */
+  async restartRolling(names: readonly string[], o: RollingOptions): Promise<RollingOutcome> {
+    this.ensureRunning();
+    if (!Number.isInteger(o.batch) || o.batch < 1) throw new Fault('INCORRECT_PARAMETERS', 'batch must be a positive integer');
+    const picked = names.includes('all')
+      ? this.everything()
+      : names.flatMap((n) => {
+          const { group, process } = this.lookup(n);
+          return process ? [{ group, process }] : members(group);
+        });
+    const unique = [...new Map(picked.map((t) => [namespecOf(t.group.name, t.process.name), t])).entries()];
+    return rollingRestart(daemonRollingTarget(this.sup, picked), unique.map(([n]) => n), o);
   }
 
   // ------------------------------------------------------------ process logs and stdin

@@ -81,6 +81,11 @@ export class Controller {
     return this.rpcClient().call(`supervisor.${method}`, params);
   }
 
+  /** A call of any namespace that may take long (a rolling restart): the fleet gives it the action timeout. */
+  rpcAction(method: string, params: XmlRpcValue[]): Promise<XmlRpcValue> {
+    return this.rpcClient().call(method, params);
+  }
+
   setExitStatusFromFault(code: number, ignored?: number): void {
     if (code === ignored || code === Faults.SUCCESS) return;
     this.exitStatus = DEAD_PROGRAM_FAULTS.includes(code) ? LSB.NOT_RUNNING : LSB.GENERIC;

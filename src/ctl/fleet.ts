@@ -16,7 +16,8 @@ import { Controller, LSB, LSBStatus, type ControllerIO } from './controller.js';
 import type { ProcessInfo } from '../control/types.js';
 import { formatStatusLines } from './process-commands.js';
 import { formatAlignedStatsLines, STATS_FLAG } from './status-format.js';
-import { fullName, readinessOf, selectInfos } from './readiness.js';
+import { selectInfos } from './readiness.js';
+import { parseRollingArgs } from './rolling-command.js';
 
 /** Run on the local controller even with -H set. */
 // `top` watches every target itself (one table, one stream per host).
@@ -70,6 +71,18 @@ class HostController extends Controller {
   override async rpc(method: string, ...params: XmlRpcValue[]): Promise<XmlRpcValue> {
     try {
       const v = await this.pick(!isQuick(method)).call(`supervisor.${method}`, params);
+      if (!this.failure) this.answered++;
+      return v;
+    } catch (err) {
+      if (err instanceof Fault && !this.failure) this.answered++;
+      this.failure ??= classifyHostError(err);
+      throw err;
+    }
+  }
+
+  override async rpcAction(method: string, params: XmlRpcValue[]): Promise<XmlRpcValue> {
+    try {
+      const v = await this.pick(true).call(method, params);
       if (!this.failure) this.answered++;
       return v;
     } catch (err) {
@@ -294,87 +307,36 @@ async function fleetStatus(ctl: Controller, targets: FleetHost[], args: string[]
   return exit;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
- * `restart --rolling [--wait SECONDS] NAME...`: one host at a time, in target order. Each
- * host restarts NAME, then must show every selected process RUNNING (and `health` =
- * healthy where the daemon reports health) within the wait; the first host that fails
- * stops the rollout and the summary says which hosts were done.
+ * `restart --rolling [--batch N] [--timeout SECONDS] NAME...` on the fleet: one host at a
+ * time, in target order; on each host the single-host rolling restart (rolling-command.ts:
+ * the host's own supervisor_ts.restartRolling, or the same algorithm from here for a
+ * Supervisor 4.2 host), which restarts the processes batch by batch and waits until each
+ * serves. The first host whose rollout fails stops it, and the summary says which hosts
+ * were done.
  */
 async function rollingRestart(ctl: Controller, targets: FleetHost[], args: string[]): Promise<number> {
-  let waitMs = 60_000;
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--wait' || a.startsWith('--wait=')) {
-      const v = a === '--wait' ? args[++i] : a.slice(7);
-      const n = Number(v);
-      if (!v || !(n > 0)) {
-        ctl.output(`Error: --wait needs a positive number of seconds`);
-        return LSB.INVALID_ARGS;
-      }
-      waitMs = n * 1000;
-    } else names.push(a);
-  }
-  if (names.length === 0) {
-    ctl.output('Error: restart --rolling requires a process name');
+  const parsed = parseRollingArgs(args);
+  if (typeof parsed === 'string') {
+    ctl.output(parsed);
     return LSB.INVALID_ARGS;
   }
+  const line = `restart --rolling --batch ${parsed.batch} --timeout ${parsed.timeoutSecs} ${parsed.names.join(' ')}`;
   const done: string[] = [];
   for (const [idx, host] of targets.entries()) {
-    const stopAt = (why: string, exit: number): number => {
-      ctl.output(`${host.name}: ${why}`);
+    const r = await runOnHost(ctl, host, line);
+    for (const l of r.lines) ctl.output(`${host.name}: ${l}`);
+    if (r.failure || r.exit !== LSB.SUCCESS) {
+      if (r.failure) ctl.output(`${host.name}: ERROR (${r.failure.reason})`);
       const rest = targets.slice(idx + 1).map((h) => h.name);
       ctl.output(
         `rolling restart stopped at ${host.name}; done: ${done.length ? done.join(', ') : '(none)'}` +
           (rest.length ? `; not attempted: ${rest.join(', ')}` : ''),
       );
-      return Math.max(exit, LSB.GENERIC);
-    };
-    const r = await runOnHost(ctl, host, `restart ${names.join(' ')}`);
-    if (r.failure) return stopAt(`ERROR (${r.failure.reason})`, r.failure.exit);
-    for (const l of r.lines) ctl.output(`${host.name}: ${l}`);
-    if (r.exit !== LSB.SUCCESS) return stopAt('ERROR (restart failed)', r.exit);
-    const outcome = await waitHealthy(host, names, waitMs, ctl.options.hostTimeoutMs);
-    if (outcome.failure) return stopAt(`ERROR (${outcome.failure.reason})`, outcome.failure.exit);
-    if (outcome.problem) return stopAt(`ERROR (${outcome.problem})`, LSB.NOT_RUNNING);
-    ctl.output(`${host.name}: ${outcome.summary}`);
+      return Math.max(r.exit, LSB.GENERIC);
+    }
     done.push(host.name);
   }
   ctl.output(`rolling restart done: ${done.join(', ')}`);
   return LSB.SUCCESS;
-}
-
-interface WaitOutcome {
-  failure: HostFailure | null;
-  problem: string | null;
-  summary: string;
-}
-
-/** Nothing runs (STOPPED_STATES) right after a restart: that host failed. */
-const failedAfterRestart = (i: ProcessInfo): string | null => (inStates(STOPPED_STATES, i.statename) ? i.statename : null);
-
-async function waitHealthy(host: FleetHost, names: string[], waitMs: number, timeoutMs: number): Promise<WaitOutcome> {
-  const deadline = Date.now() + waitMs;
-  let last = '';
-  for (;;) {
-    const r = await fetchAllInfo(host, timeoutMs);
-    if (r.failure) return { failure: r.failure, problem: null, summary: '' };
-    const { matching } = selectInfos(r.infos, names);
-    if (matching.length === 0) return { failure: null, problem: `${names.join(' ')}: no such process`, summary: '' };
-    const pending: string[] = [];
-    for (const i of matching) {
-      const ready = readinessOf(i, failedAfterRestart);
-      if (ready.kind === 'failed') return { failure: null, problem: `${fullName(i)}: ${ready.why}`, summary: '' };
-      if (ready.kind === 'pending') pending.push(`${fullName(i)}: ${ready.why}`);
-    }
-    if (pending.length === 0) {
-      const healthy = matching.some((i) => i.health !== undefined);
-      return { failure: null, problem: null, summary: `ready (${matching.map(fullName).join(', ')} RUNNING${healthy ? ', healthy' : ''})` };
-    }
-    last = pending.join('; ');
-    if (Date.now() > deadline) return { failure: null, problem: `not ready after ${waitMs / 1000} s: ${last}`, summary: '' };
-    await sleep(250);
-  }
 }

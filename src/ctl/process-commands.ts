@@ -8,6 +8,7 @@ import { inStates, STOPPED_STATES } from '../events/states.js';
 import { helpTexts } from './help.js';
 import { namespecOf, splitNamespec } from '../events/names.js';
 import { STATS_FLAG, formatStatsLines, formatStatusLines } from './status-format.js';
+import { parseRollingArgs, runRollingRestart } from './rolling-command.js';
 
 export { formatStatusLines };
 
@@ -240,6 +241,17 @@ const stop: Command = {
 const restart: Command = {
   async run(ctl, arg) {
     if (!(await ctl.upcheck())) return;
+    if (words(arg).includes('--rolling')) {
+      const a = parseRollingArgs(words(arg));
+      if (typeof a === 'string') {
+        ctl.output(a);
+        ctl.exitStatus = LSB.INVALID_ARGS;
+        return;
+      }
+      const exit = await runRollingRestart(ctl, a);
+      if (exit !== LSB.SUCCESS) ctl.exitStatus = exit;
+      return;
+    }
     if (words(arg).length === 0) {
       ctl.output('Error: restart requires a process name');
       ctl.exitStatus = LSB.GENERIC;

@@ -15,6 +15,7 @@ import { Levels } from '../logging/levels.js';
 import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
 import { SyslogSink } from '../logging/syslog.js';
 import type { CgroupHost, ChildRecorder, Logger, ProcessHost } from '../process/host.js';
+import { HeldSockets } from '../process/held-sockets.js';
 import { Supervisor, type GroupFactory } from '../supervisor/supervisor.js';
 import { HttpServers, inheritListener } from '../http/server.js';
 import { logTailRoutes, xmlRpcRoute } from '../http/routes.js';
@@ -110,6 +111,19 @@ export class Daemon {
   private http: HttpServers | null = null;
   /** AUTO log names the previous image's processes write to (reexec): kept, not made anew. */
   private inheritedLogs = new Map<string, string>();
+  /**
+   * Outlives each run of the core, so a reload (SIGHUP) keeps the sockets of programs it
+   * starts again; closed when the daemon exits. Logs to whichever main log is open.
+   */
+  readonly heldSockets = new HeldSockets({
+    critical: (m) => this.logger.critical(m),
+    error: (m) => this.logger.error(m),
+    warn: (m) => this.logger.warn(m),
+    info: (m) => this.logger.info(m),
+    debug: (m) => this.logger.debug(m),
+    trace: (m) => this.logger.trace(m),
+    blather: (m) => this.logger.blather(m),
+  });
   /** Stats and XML-RPC counts outlive a core run (SIGHUP), as the daemon's pid does. */
   readonly stats = new StatsSampler(() => this.supervisor?.allProcesses() ?? []);
   readonly rpcCounters = new RpcCounters();
@@ -177,8 +191,7 @@ export class Daemon {
   private makeHost(): ProcessHost {
     const s = this.config.supervisord;
     const logger = this.logger;
-    return {
-      logger: {
+    const hostLogger: Logger = {
         critical: (m) => logger.critical(m),
         error: (m) => logger.error(m),
         warn: (m) => logger.warn(m),
@@ -187,7 +200,9 @@ export class Daemon {
         trace: (m) => logger.trace(m),
         blather: (m) => logger.blather(m),
         isDebugEnabled: () => logger.isEnabledFor(Levels.debug),
-      },
+    };
+    return {
+      logger: hostLogger,
       bus: this.bus,
       autoSpawnAllowed: () => this.supervisor?.mood === 'RUNNING',
       serverUrl: serverUrlFor(this.config),
@@ -203,6 +218,7 @@ export class Daemon {
       stripAnsi: s.stripAnsi,
       children: this.extensions.find((e) => e.recorder)?.recorder,
       cgroups: this.extensions.find((e) => e.cgroups)?.cgroups,
+      heldSockets: this.heldSockets,
     };
   }
 
@@ -319,7 +335,8 @@ export class Daemon {
       this.bus.onError = (err) => this.logger.error(`event handler failed: ${(err as Error).stack ?? err}`);
       // Listening sockets handed over must be known before their groups are built (no rebind).
       if (taken) inheritSockets(taken);
-      for (const g of taken?.groups ?? this.config.groups) sup.addGroup(g);
+      for (const g of taken?.groups ?? this.config.groups) sup.addGroup(g, false);
+      sup.syncHeldSockets(); // a reload closes the sockets of programs it no longer has
       if (taken) adoptProcesses(sup, taken, this.logger);
 
       const http = new HttpServers(this.config.servers, this.logger);
@@ -389,6 +406,7 @@ export class Daemon {
       await sup.dispose();
       this.removePidfile();
       if (action === 'shutdown' || this.pendingAction === 'shutdown') {
+        this.heldSockets.closeAll();
         this.stats.stop();
         await this.settleExtensions();
         await this.logger.close();

@@ -3,6 +3,7 @@
 // supervisorctl's; this file only maps results and faults to HTTP.
 import type { ControlService } from '../control/service.js';
 import type { ProcessResult } from '../control/types.js';
+import { describeOutcome } from '../control/rolling.js';
 import { Fault, Faults, faultName } from '../errors/faults.js';
 import { HttpError, type Json } from './json.js';
 
@@ -153,4 +154,19 @@ export async function bulkAction(control: ControlService, group: string | null, 
       return summarize(what, 'restarted', [...stopped, ...started]);
     }
   }
+}
+
+/**
+ * `POST /api/rolling-restart` with `{"names": [...], "batch": 1, "timeout": 60}`: the
+ * control service's rolling restart; a failed rollout is `ok: false` (HTTP 200) with what
+ * was done, as the bulk actions report per-process failures.
+ */
+export async function rollingAction(control: ControlService, body: Record<string, unknown>): Promise<Json> {
+  const { names, batch = 1, timeout = 60 } = body;
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n): n is string => typeof n === 'string'))
+    throw new HttpError(400, 'BAD_REQUEST', '"names" must be a non-empty array of process names');
+  if (typeof batch !== 'number' || !Number.isInteger(batch) || batch < 1) throw new HttpError(400, 'BAD_REQUEST', '"batch" must be a positive integer');
+  if (typeof timeout !== 'number' || !(timeout > 0)) throw new HttpError(400, 'BAD_REQUEST', '"timeout" must be a positive number of seconds');
+  const r = await guard(undefined, () => control.restartRolling(names, { batch, timeoutSecs: timeout }));
+  return { ok: r.failed.length === 0, message: describeOutcome(r), done: r.done, failed: r.failed.map((f) => ({ ...f })), notAttempted: r.notAttempted };
 }

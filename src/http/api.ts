@@ -17,6 +17,7 @@ import {
   PROCESS_ACTIONS,
   actionOptions,
   bulkAction,
+  rollingAction,
   guard,
   processAction,
   type BulkAction,
@@ -53,6 +54,7 @@ const ENDPOINTS = [
   'POST /api/groups/{name}/{start|stop|restart|signal|rotatelog}',
   'POST /api/all/{start|stop|restart|signal|rotatelog}',
   'POST /api/update',
+  'POST /api/rolling-restart',
   'GET /api/events?logs=name,name&channel=stdout|stderr|both&stats=1',
 ];
 
@@ -164,6 +166,7 @@ export function apiRoute(d: ApiDeps): Route {
         return ['POST', post((body) => bulkAction(d.control, findGroup(b!), c as BulkAction, actionOptions(c!, body)))];
     }
     if (a === 'update' && n === 1) return ['POST', post((body) => guard(undefined, () => d.control.updateConfig(updateGroups(body))))];
+    if (a === 'rolling-restart' && n === 1) return ['POST', post((body) => rollingAction(d.control, body))];
     if (a === 'all' && n === 2 && BULK_ACTIONS.includes(b!))
       return ['POST', post((body) => bulkAction(d.control, null, b as BulkAction, actionOptions(b!, body)))];
     throw new HttpError(404, 'NOT_FOUND', 'no such API endpoint');

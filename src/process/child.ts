@@ -15,6 +15,7 @@ import { drainFd } from './drain.js';
 import { watchAdopted } from './adopted.js';
 import { planSpawn } from './spawn-plan.js';
 import { wrapWithPreExec, type PreExec } from './limits-exec.js';
+import type { ShellStep } from './listen-fds.js';
 
 /** Replaces stdout routing (event listeners); `log` writes to the stdout child log. */
 export type StdoutHandler = (chunk: Buffer, log: (data: Buffer) => void) => void;
@@ -26,6 +27,8 @@ export interface LaunchOptions {
   env: Record<string, string>;
   /** From the process's beforeSpawn (fcgi: the socket as stdin). */
   extra: Partial<SpawnOptions>;
+  /** Shell lines, env and fds 3.. for the exec shell (listen-fds.ts: held sockets); null: none. */
+  shellStep: ShellStep | null;
   stdoutHandler: StdoutHandler | null;
   /** The process's bytes-read totals, added to at every pipe read. */
   counts: OutputCounts;
@@ -93,7 +96,7 @@ export function launchChild(o: LaunchOptions, events: ChildEvents): LiveChild | 
     return `unknown error making dispatchers for '${c.name}': ${code}`;
   }
 
-  const planned = planSpawn(c, { file, argv0, args }, o.env, o.extra);
+  const planned = planSpawn(c, { file, argv0, args }, o.env, o.extra, o.shellStep);
   const opts = planned.opts;
   const wrapped = wrapWithPreExec({ file: planned.file, args: planned.args, argv0: opts.argv0 ?? planned.file }, o.preExec);
   const { file: execFile, args: execArgs } = wrapped;

@@ -3,6 +3,7 @@
 // imports src/supervisor (dependencies point inward).
 import type { EventBus } from '../events/bus.js';
 import type { LogRotationConfig, ProcessConfig } from '../config/types.js';
+import type { HeldSockets } from './held-sockets.js';
 
 export interface Logger {
   critical(msg: string): void;
@@ -71,6 +72,8 @@ export interface ProcessHost {
   children?: ChildRecorder;
   /** Per-process cgroups (extension); absent: no program gets one. */
   cgroups?: CgroupHost;
+  /** The daemon's held sockets (`sockets =`); absent in tests that need none. */
+  heldSockets?: HeldSockets;
 }
 
 /** A process's cgroup for one spawn (resource limits, issue #18); see src/process/cgroup-manager.ts. */

@@ -195,7 +195,7 @@ function readEnd(fd: number, reader: TransientReader, sys: PipeCalls): Socket {
 
 /**
  * Real pipes for every 'pipe' entry of the first three stdio slots; other entries (an fcgi
- * socket fd, 'ignore') pass through. Returns null when pipes cannot be made here, and the
+ * socket fd, 'ignore', held sockets at fd 3..) pass through. Returns null when pipes cannot be made here, and the
  * caller spawns with Node's own stdio.
  */
 export function makeChildPipes(option: StdioOptions | undefined): ChildPipes | null {
@@ -220,7 +220,7 @@ export function makeChildPipes(option: StdioOptions | undefined): ChildPipes | n
     const [r, w] = fds as [number, number];
     made.push(i === 0 ? [w, r] : [r, w]);
   }
-  const childStdio = [0, 1, 2].map((i) => made[i]?.[1] ?? stdio[i]) as StdioOptions;
+  const childStdio = [...[0, 1, 2].map((i) => made[i]?.[1] ?? stdio[i]), ...stdio.slice(3)] as StdioOptions;
   return {
     stdio: childStdio,
     parentEnds: (readers) => {

@@ -1,9 +1,10 @@
 // How a resolved command becomes the exact spawn() call: the stand-in child for failures
 // Supervisor reports from the forked child, stderr redirection, setsid, uid/gid.
-import type { SpawnOptions } from 'node:child_process';
+import type { SpawnOptions, StdioOptions } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import type { ProcessConfig } from '../config/types.js';
 import { lookupPasswd } from './users.js';
+import type { ShellStep } from './listen-fds.js';
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => {
   try {
@@ -57,6 +58,7 @@ export function planSpawn(
   cmd: { file: string; argv0: string; args: string[] },
   env: Record<string, string>,
   extra: Partial<SpawnOptions>,
+  preExec: ShellStep | null = null,
 ): SpawnPlan {
   let { file, argv0, args } = cmd;
   const setupError = childSetupError(c);
@@ -66,14 +68,21 @@ export function planSpawn(
     file = '/bin/sh';
     argv0 = 'sh';
     args = ['-c', 'printf "%s\\n" "$1" >&2; exit 127', 'sh', `supervisor: ${setupError}\nsupervisor: child process was not spawned`];
-  } else if (c.redirectStderr || c.ext.watchdogSec > 0) {
+    preExec = null; // the stand-in needs no sockets
+  } else {
+    // One shell runs every step, then execs the program, which keeps its pid.
+    const shell: string[] = [];
     // One pipe for both streams keeps their relative order, as Supervisor's dup2 does.
-    // WATCHDOG_PID is the program's own pid, known only after the fork: the shell's $$,
-    // which exec hands on to the program.
-    const setup = (c.redirectStderr ? 'exec 2>&1; ' : '') + (c.ext.watchdogSec > 0 ? 'WATCHDOG_PID=$$; export WATCHDOG_PID; ' : '');
-    args = ['-c', `${setup}exec "$0" "$@"`, file, ...args];
-    file = '/bin/sh';
-    argv0 = 'sh';
+    if (c.redirectStderr) shell.push('exec 2>&1');
+    // WATCHDOG_PID (and LISTEN_PID) are the program's own pid, known only after the fork:
+    // the shell's $$, which exec hands on to the program.
+    if (c.ext.watchdogSec > 0) shell.push('WATCHDOG_PID=$$', 'export WATCHDOG_PID');
+    if (preExec) shell.push(...preExec.shell);
+    if (shell.length) {
+      args = ['-c', `${shell.join('; ')}; exec "$0" "$@"`, file, ...args];
+      file = '/bin/sh';
+      argv0 = 'sh';
+    }
   }
   const opts: SpawnOptions = {
     argv0,
@@ -85,6 +94,11 @@ export function planSpawn(
     stdio: ['pipe', 'pipe', 'pipe'],
     ...extra,
   };
+  if (preExec) {
+    opts.env = { ...env, ...preExec.env };
+    const stdio: StdioOptions = Array.isArray(opts.stdio) ? opts.stdio.slice(0, 3) : ['pipe', 'pipe', 'pipe'];
+    opts.stdio = [...stdio, ...preExec.fds];
+  }
   if (!setupError && c.uid !== null && process.getuid?.() === 0 && c.uid !== 0) {
     const gid = lookupPasswd(c.uid)?.gid;
     if (gid !== undefined && SETPRIV) {

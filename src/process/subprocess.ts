@@ -13,6 +13,7 @@ import { ProcessLogs } from './child-logs.js';
 import { adoptChild, launchChild, type LiveChild, type StdoutHandler } from './child.js';
 import type { ProcessHandover } from './handover.js';
 import type { OutputCounts } from './output.js';
+import { combineShellSteps, listenFdsStep, type ShellStep } from './listen-fds.js';
 import type { ProcessStateName } from '../events/states.js';
 
 export function machineConfig(c: ProcessConfig): MachineConfig {
@@ -272,7 +273,7 @@ export class Subprocess {
         problem = `could not reopen the logs of '${this.name}': ${(e as NodeJS.ErrnoException).code ?? e}`;
       }
       const live = adoptChild(
-        { config: this.config, host: this.host, logs: this.logs, env: {}, extra: {}, stdoutHandler: this.stdoutHandler, counts: this.outputBytes, tap: this.outputTap ? (ch, b) => this.outputTap?.(ch, b) : null, preExec: null },
+        { config: this.config, host: this.host, logs: this.logs, env: {}, extra: {}, stdoutHandler: this.stdoutHandler, counts: this.outputBytes, tap: this.outputTap ? (ch, b) => this.outputTap?.(ch, b) : null, preExec: null, shellStep: null },
         h.snap.pid,
         h.fds,
         h.exited,
@@ -420,21 +421,34 @@ export class Subprocess {
     cgroup.release(this.config.stopsignal, since === null ? wait : Math.max(0, wait - (performance.now() - since)));
   }
 
+  /**
+   * What the exec shell does before the program (held sockets: LISTEN_PID and fds 3..);
+   * rlimits and cgroups wrap it in their own step (preExec above). Throws with the spawn
+   * error's text, e.g. a socket that cannot be bound.
+   */
+  private shellSteps(): ShellStep | null {
+    const held = this.config.ext.sockets.length ? this.host.heldSockets : undefined;
+    if (this.config.ext.sockets.length && !held) throw new Error('held sockets are not available in this daemon');
+    return combineShellSteps([held ? listenFdsStep(held.acquire(this.config)) : null]);
+  }
+
   private spawnChild(): void {
     this.lastExit = null;
     this.stopSignalledAt = null;
     let env: Record<string, string>;
     let extra: Partial<SpawnOptions> = {};
+    let shellStep: ShellStep | null;
     try {
       extra = this.beforeSpawn?.() ?? {};
       env = this.buildEnv();
+      shellStep = this.shellSteps();
     } catch (e) {
       this.queue.push({ kind: 'spawnFailed', message: (e as Error).message });
       return;
     }
     const cgroup = this.config.ext.resources.useCgroup ? (this.host.cgroups?.prepare(this.config) ?? null) : null;
     const launched = launchChild(
-      { config: this.config, host: this.host, logs: this.logs, env, extra, stdoutHandler: this.stdoutHandler, counts: this.outputBytes, tap: this.outputTap ? (ch, b) => this.outputTap?.(ch, b) : null, preExec: this.preExec(cgroup) },
+      { config: this.config, host: this.host, logs: this.logs, env, extra, stdoutHandler: this.stdoutHandler, counts: this.outputBytes, tap: this.outputTap ? (ch, b) => this.outputTap?.(ch, b) : null, preExec: this.preExec(cgroup), shellStep },
       {
         execFailed: (child, message) => {
           if (this.child === child) this.child = null;

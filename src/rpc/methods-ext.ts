@@ -7,6 +7,7 @@ import { Fault } from '../errors/faults.js';
 import { XmlRpcDouble, type XmlRpcValue } from './xmlrpc-types.js';
 import type { ProcessResult } from '../control/types.js';
 import { integer, list, ok, param, plain, text, type Returns } from './params.js';
+import type { RollingOutcome } from '../control/rolling.js';
 import { method, type MethodSpec } from './methods.js';
 
 const results = plain<ProcessResult[]>('array', 'result', 'one {name, group, status, description} struct per process');
@@ -32,6 +33,19 @@ const stats: Returns<ProcessStats> = {
   doc: 'the process stats struct (docs/metrics.md)',
   encode: encodeStats,
 };
+
+const rollingOutcome: Returns<RollingOutcome> = {
+  wire: 'struct',
+  name: 'result',
+  doc: 'done (names, in the order given), failed (structs of name and reason; empty when all were done), not_attempted (names)',
+  encode: (r: RollingOutcome) => ({ done: r.done, failed: r.failed.map((f) => ({ name: f.name, reason: f.reason })), not_attempted: r.notAttempted }),
+};
+
+/** Names as the XML-RPC array carries them: strings only. */
+function nameList(v: XmlRpcValue[]): string[] {
+  if (v.length === 0 || !v.every((n): n is string => typeof n === 'string')) throw new Fault('INCORRECT_PARAMETERS', 'names must be a non-empty array of strings');
+  return v;
+}
 
 function encodeUpdate(r: UpdateResult): XmlRpcValue {
   return {
@@ -68,6 +82,20 @@ export const SUPERVISOR_TS_METHODS: Readonly<Record<string, MethodSpec>> = {
       encode: encodeUpdate,
     },
     call: ({ control }, names) => control.updateConfig(groupNames(names)),
+
+  }),
+  restartRolling: method({
+    help: "Restart processes batch at a time, each batch RUNNING (and healthy, with a healthcheck) before the next; stops at the first failure. Names as startProcess takes them ('group:*', 'all')",
+    params: [
+      param(list, 'names', "process names, 'group:*' or 'all'"),
+      param(integer, 'batch', 'how many processes restart at the same time', 1),
+      param(integer, 'timeout', 'seconds each batch may take to be serving once restarted', 60),
+    ],
+    returns: rollingOutcome,
+    call: ({ control }, names, batch, timeout) => {
+      if (timeout < 1) throw new Fault('INCORRECT_PARAMETERS', 'timeout must be at least 1 second');
+      return control.restartRolling(nameList(names), { batch, timeoutSecs: timeout });
+    },
   }),
   rotateLog: method({
     help: 'Rotate the main log now, as its size or time limit would (docs/extensions.md)',

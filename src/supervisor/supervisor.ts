@@ -40,6 +40,8 @@ export class Supervisor {
   mood: SupervisorStateName = 'RUNNING';
   readonly groups = new Map<string, ProcessGroup>();
   private stopping: Promise<void> | null = null;
+  /** Groups removed by an update that will add their new config back (see removeGroup). */
+  private readonly replacing = new Map<string, GroupConfig>();
   readonly dependencies: DependencyCoordinator;
   /** remember_state: set by the daemon when the key is on. */
   desired: DesiredStates | null = null;
@@ -78,9 +80,12 @@ export class Supervisor {
     return this.sortedGroups().flatMap((g) => g.processes);
   }
 
-  addGroup(gc: GroupConfig): boolean {
+  /** `syncSockets` false while the daemon adds its whole config (it syncs once after). */
+  addGroup(gc: GroupConfig, syncSockets = true): boolean {
     if (this.groups.has(gc.name)) return false;
     this.groups.set(gc.name, this.makeGroup(gc, this.host));
+    this.replacing.delete(gc.name);
+    if (syncSockets) this.syncHeldSockets();
     this.bus.emit({ type: 'PROCESS_GROUP', change: 'ADDED', groupName: gc.name });
     return true;
   }
@@ -90,9 +95,23 @@ export class Supervisor {
     const g = this.groups.get(name);
     if (!g || g.unstopped().length) return false;
     this.groups.delete(name);
+    // `update` of a changed group is remove, then add of its new config: sockets the new
+    // config still lists stay open in between, so clients wait instead of being refused.
+    const next = this.config.groups.find((n) => n.name === name);
+    if (next && fingerprint(next) !== fingerprint(g.config)) this.replacing.set(name, next);
+    this.syncHeldSockets();
     await g.dispose();
     this.bus.emit({ type: 'PROCESS_GROUP', change: 'REMOVED', groupName: name });
     return true;
+  }
+
+  /** Held sockets no program (live, or about to be added back) lists any more are closed. */
+  syncHeldSockets(): void {
+    const held = this.host.heldSockets;
+    if (!held) return;
+    // A process replaced by `update` carries its new config; the group's may be older.
+    const live = [...this.groups.values()].flatMap((g) => [...g.config.processes, ...g.processes.map((p) => p.config)]);
+    held.keepOnly([...live, ...[...this.replacing.values()].flatMap((g) => g.processes)]);
   }
 
   private readonly policyListeners = new Set<(p: Subprocess) => void>();
@@ -139,6 +158,9 @@ export class Supervisor {
       if (groups) plan.groups = plan.groups.filter((g) => groups.has(g.name));
       const reports = await applyConfigPlan(this, plan);
       this.config = next;
+      // Replaced processes bound what their new config lists at their spawn; what none
+      // lists any more (a moved address, a removed program) closes now.
+      this.syncHeldSockets();
       return reports;
     };
     const result = this.applying.then(run, run);

@@ -36,6 +36,7 @@ test('extension defaults keep Supervisor behaviour', () => {
     watch: null,
     ...NO_READY,
     resources: NO_RESOURCE_LIMITS,
+    sockets: [],
   });
 });
 
@@ -109,6 +110,7 @@ test('every extension key', () => {
     watch: null, // the watch keys: test/config/watch.test.ts
     ...NO_READY,
     resources: NO_RESOURCE_LIMITS,
+    sockets: [],
   });
   assert.deepEqual(cfg.warnings, [], 'extension keys are known keys');
 });

@@ -68,8 +68,9 @@ test('every method refuses a wrong argument count with INCORRECT_PARAMETERS befo
     const tooMany = Array.from({ length: max + 1 }, () => 'x');
     const f = await faultOf(() => rpc.call(name, tooMany));
     assert.deepEqual([f.code, f.faultString], [Faults.INCORRECT_PARAMETERS, 'INCORRECT_PARAMETERS'], `${name} with ${max + 1} arguments`);
-    // Only `wait` is optional (startProcess & co.): one argument fewer than that is too few.
-    const optional = /^supervisor\.(start|stop)(Process|ProcessGroup|AllProcesses)$/.test(name) ? 1 : 0;
+    // Only `wait` is optional (startProcess & co.), and restartRolling's batch and timeout:
+    // one argument fewer than the required ones is too few.
+    const optional = /^supervisor\.(start|stop)(Process|ProcessGroup|AllProcesses)$/.test(name) ? 1 : name === 'supervisor_ts.restartRolling' ? 2 : 0;
     if (max - optional > 0) {
       const f2 = await faultOf(() => rpc.call(name, tooMany.slice(0, max - optional - 1)));
       assert.equal(f2.code, Faults.INCORRECT_PARAMETERS, `${name} with too few arguments`);
