@@ -133,6 +133,7 @@ export class Daemon {
     stopping: () => this.pendingAction !== null,
     path: () => handoverPath(this.config.supervisord.pidfile),
     listeners: () => this.http?.listeningFds() ?? [],
+    heldSockets: () => this.heldSockets.list(),
   });
 
   constructor(
@@ -335,6 +336,7 @@ export class Daemon {
       this.bus.onError = (err) => this.logger.error(`event handler failed: ${(err as Error).stack ?? err}`);
       // Listening sockets handed over must be known before their groups are built (no rebind).
       if (taken) inheritSockets(taken);
+      if (taken?.heldSockets) this.heldSockets.adopt(taken.heldSockets);
       for (const g of taken?.groups ?? this.config.groups) sup.addGroup(g, false);
       sup.syncHeldSockets(); // a reload closes the sockets of programs it no longer has
       if (taken) adoptProcesses(sup, taken, this.logger);

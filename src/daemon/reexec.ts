@@ -7,8 +7,9 @@
 // 2. Then, synchronously, so nothing can happen in between: every process drains its pipes
 //    into its logs and describes itself (state, timer left, pipe fds, log paths:
 //    src/process/handover.ts); the description goes to a file named in REEXEC_ENV; exactly
-//    the pipe fds lose FD_CLOEXEC; execve. Everything else (listening sockets, libuv's own
-//    fds, log files) is close-on-exec and goes away with the old image.
+//    the pipe fds and the listening sockets carried over (HTTP servers, fcgi, held sockets)
+//    lose FD_CLOEXEC; execve. Everything else (libuv's own fds, log files) is close-on-exec
+//    and goes away with the old image.
 // 3. The new image reads the file, takes every process over (src/process/child.ts
 //    adoptChild: the same pipe fds, exits through waitpid), then applies the new config
 //    (src/supervisor/apply.ts).
@@ -18,6 +19,7 @@ import { errnoName } from './errno.js';
 import type { GroupConfig } from '../config/types.js';
 import type { Logger } from '../process/host.js';
 import type { ProcessHandover } from '../process/handover.js';
+import type { HeldSocket } from '../process/held-sockets.js';
 import { execve, setCloseOnExec } from '../process/libc.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
@@ -37,6 +39,8 @@ export interface HandoverState {
   extra: Record<string, unknown>;
   /** The HTTP servers' listening sockets: connections made meanwhile wait in their backlog. */
   listeners: { key: string; fd: number }[];
+  /** The sockets held for programs (`sockets =`): the same fds, so nothing is rebound. */
+  heldSockets?: HeldSocket[];
 }
 
 /** Why the new image cannot take over; `config` when it is the config that is wrong. */
@@ -99,7 +103,7 @@ export function handoverPath(pidfile: string): string {
  * Hands every process over and execve()s; returns only when execve failed, with why,
  * after undoing what it did (this image keeps running with every program).
  */
-export function execHandover(sup: Supervisor, logger: Logger, path: string, listeners: { key: string; fd: number }[]): string {
+export function execHandover(sup: Supervisor, logger: Logger, path: string, listeners: { key: string; fd: number }[], heldSockets: HeldSocket[]): string {
   const processes = sup.allProcesses().map((p) => p.handover());
   const state: HandoverState = {
     version: 1,
@@ -108,10 +112,12 @@ export function execHandover(sup: Supervisor, logger: Logger, path: string, list
     processes,
     // After the drains: the events their output published are in the pools' buffers.
     listeners,
+    heldSockets,
     extra: Object.fromEntries([...sup.groups.values()].map((g) => [g.name, g.saveHandover()]).filter(([, v]) => v !== undefined)),
   };
   const fds = processes.flatMap((h) => (h.fds ? [h.fds.stdin, h.fds.stdout, h.fds.stderr] : [])).filter((fd) => fd >= 0);
   for (const l of listeners) fds.push(l.fd);
+  for (const h of heldSockets) fds.push(h.fd);
   for (const x of Object.values(state.extra)) {
     const fd = (x as { fd?: unknown }).fd; // an fcgi group's listening socket
     if (typeof fd === 'number' && fd >= 0) fds.push(fd);
@@ -165,6 +171,7 @@ export interface ReexecHost {
   stopping(): boolean;
   path(): string;
   listeners(): { key: string; fd: number }[];
+  heldSockets(): HeldSocket[];
 }
 
 /** One daemon's reexec requests: check the new image, then hand over right after the reply. */
@@ -205,7 +212,7 @@ export class Reexec {
       return;
     }
     const logger = this.host.logger();
-    const why = execHandover(sup, logger, this.host.path(), this.host.listeners());
+    const why = execHandover(sup, logger, this.host.path(), this.host.listeners(), this.host.heldSockets());
     this.busy = false;
     logger.critical(`reexec failed, this daemon keeps running: ${why}`);
   }

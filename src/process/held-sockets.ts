@@ -38,6 +38,28 @@ export function socketKey(s: SocketConfig): string {
   return JSON.stringify(s);
 }
 
+/** The config a key was made from (adopted sockets carry only their key). */
+function configOfKey(key: string): SocketConfig | null {
+  try {
+    return JSON.parse(key) as SocketConfig;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * We made the file; a later bind would unlink it anyway, but a removed program (or an
+ * exiting daemon) should not leave a socket nobody listens on behind.
+ */
+function unlinkUnix(config: SocketConfig | null): void {
+  if (config?.kind !== 'unix') return;
+  try {
+    unlinkSync(config.path);
+  } catch {
+    /* already gone */
+  }
+}
+
 export class HeldSockets {
   /** program → url → entry */
   private readonly byProgram = new Map<string, Map<string, Entry>>();
@@ -103,7 +125,11 @@ export class HeldSockets {
     }
     for (const a of this.adopted.splice(0)) {
       if (wanted.has(`${a.program}\n${a.key}`)) this.adopted.push(a);
-      else this.closeFd(a.fd);
+      else {
+        this.logger.info(`closing held socket ${a.url} of '${a.program}' (${why})`);
+        this.closeFd(a.fd);
+        unlinkUnix(configOfKey(a.key));
+      }
     }
   }
 
@@ -111,20 +137,16 @@ export class HeldSockets {
     mine.delete(e.url);
     this.logger.info(`closing held socket ${e.url} of '${e.program}' (${why})`);
     e.close();
-    // We made the file; a later bind would unlink it anyway, but a removed program should
-    // not leave a socket nobody listens on behind.
-    if (e.config?.kind === 'unix') {
-      try {
-        unlinkSync(e.config.path);
-      } catch {
-        /* already gone */
-      }
-    }
+    unlinkUnix(e.config ?? configOfKey(e.key));
   }
 
-  /** Every held socket, for a reexec to carry over (see the contract above). */
+  /**
+   * Every held socket, for a reexec to carry over (see the contract above), with those
+   * adopted from a previous image that no spawn has used yet (their program kept running).
+   */
   list(): HeldSocket[] {
-    return [...this.byProgram.values()].flatMap((m) => [...m.values()].map(({ program, name, url, fd, key }) => ({ program, name, url, fd, key })));
+    const held = [...this.byProgram.values()].flatMap((m) => [...m.values()].map(({ program, name, url, fd, key }) => ({ program, name, url, fd, key })));
+    return [...held, ...this.adopted.map((a) => ({ ...a }))];
   }
 
   /** The new daemon's side of a reexec: sockets the old one held, used before binding anew. */

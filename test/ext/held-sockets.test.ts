@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { freePort, OUR_SUPERVISORCTL, TestDaemon, waitFor } from '../helpers/daemon.js';
 import { get, steadyLoad } from '../helpers/http-load.js';
+import { XmlRpcClient } from '../../src/rpc/client.js';
 
 /**
  * Serves its pid on every held socket; crashes unless LISTEN_PID is its own pid (as
@@ -163,4 +164,54 @@ test('update: a removed program closes its sockets, a changed address is bound a
   } finally {
     await d.stop();
   }
+});
+
+/** supervisorctl reexec, then a new connection to the new image once it answers. */
+async function reexec(d: TestDaemon): Promise<void> {
+  const startTime = async (): Promise<number> => Number(((await d.call('supervisor_ts.getDaemonStats')) as Record<string, unknown>).start_time);
+  const before = await startTime();
+  const r = spawnSync(OUR_SUPERVISORCTL, ['-c', d.conf, 'reexec'], { encoding: 'utf8', timeout: 90_000 });
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  d.client.close();
+  d.client = new XmlRpcClient(d.serverUrl, {});
+  await waitFor('the new daemon image', async () => ((await startTime()) !== before ? true : undefined), 30_000, 25);
+}
+
+test('held sockets carry over a reexec: the same fds, nothing rebound, and a rolling restart afterwards under load fails no request', async () => {
+  const port = await freePort();
+  const d = new TestDaemon({ startTimeoutMs: 30_000 });
+  const sock = join(d.dir, 'web.sock');
+  writeFileSync(join(d.dir, 'server.js'), NODE_SERVER);
+  d.opts.programs =
+    `[program:web]\ncommand=node %(here)s/server.js %(here)s\nprocess_name=%(program_name)s_%(process_num)d\nnumprocs=2\nstartsecs=1\nstopwaitsecs=10\n` +
+    `sockets=tcp://127.0.0.1:${port}, unix://%(here)s/web.sock\n`;
+  await d.start();
+  try {
+    await d.waitStates({ 'web:web_0': 'RUNNING', 'web:web_1': 'RUNNING' });
+    const before = [await d.info('web:web_0'), await d.info('web:web_1')];
+    const load = steadyLoad({ port });
+    await waitFor('both processes answer', () => load.result.bodies.size >= 2, 10_000);
+    await reexec(d);
+    // The unix socket was not unlinked and rebound under the running processes.
+    assert.match(await get({ socketPath: sock }), /^\d+$/);
+    const outcome = (await d.call('supervisor_ts.restartRolling', ['web:*'], 1, 30)) as { done: string[]; failed: unknown[] };
+    await new Promise((res) => setTimeout(res, 300));
+    const result = await load.stop();
+    assert.deepEqual(outcome.failed, [], JSON.stringify(outcome));
+    assert.deepEqual(outcome.done, ['web:web_0', 'web:web_1']);
+    assert.equal(result.failed, 0, `failed requests: ${result.errors.join('; ')}`);
+    const after = [await d.info('web:web_0'), await d.info('web:web_1')];
+    for (let k = 0; k < 2; k++) assert.notEqual(after[k]!.pid, before[k]!.pid);
+    for (const p of [...before, ...after]) assert.ok(result.bodies.has(String(p.pid)), `pid ${String(p.pid)} served`);
+    assert.equal((d.mainLog().match(/holding socket/g) ?? []).length, 2, 'bound once each, by the first image');
+    assert.match(await get({ socketPath: sock }), /^\d+$/);
+    // A second reexec still carries them (adopted ones are listed again).
+    await reexec(d);
+    assert.match(await get({ port }), /^\d+$/);
+    assert.equal((d.mainLog().match(/holding socket/g) ?? []).length, 2);
+  } finally {
+    await d.stop({ keep: true });
+  }
+  assert.ok(!existsSync(sock), 'the unix socket file is removed at exit');
+  await assert.rejects(get({ port }), /ECONNREFUSED/);
 });
