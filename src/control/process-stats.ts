@@ -7,7 +7,9 @@ import type { Subprocess } from '../process/subprocess.js';
 import { healthOf } from '../process/health.js';
 import type { StatsSampler } from '../stats/sampler.js';
 import type { History } from '../stats/ring.js';
-import type { HistoryRequest, NotifySocketStats, ProcessStats, StatsHistory } from './types.js';
+import type { DaemonStats, HistoryRequest, NotifySocketStats, ProcessStats, StatsHistory } from './types.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import { byName } from '../events/names.js';
 import { notifyCounters } from '../supervisor/readiness.js';
 
 function historyOf(h: History | null): StatsHistory {
@@ -61,5 +63,32 @@ export function notifySocketStats(): NotifySocketStats {
     notify_ignored_oversized: c.oversized,
     notify_ignored_unknown_sender: c.unknownSender,
     notify_descriptors_closed: c.descriptorsClosed,
+  };
+}
+
+/** Every process's newest numbers, by group then process name, without waiting for a pass. */
+export function allStatsOf(sup: Supervisor, sampler: StatsSampler, history?: HistoryRequest): ProcessStats[] {
+  sampler.demand();
+  const now = Date.now() / 1000;
+  const out: ProcessStats[] = [];
+  for (const g of [...sup.groups.values()].sort(byName)) {
+    for (const p of [...g.processes].sort(byName)) out.push(statsOf(g, p, sampler, now, history));
+  }
+  return out;
+}
+
+export function daemonStatsOf(sup: Supervisor, sampler: StatsSampler, pid: number): DaemonStats {
+  sampler.demand();
+  const d = sampler.daemon();
+  return {
+    statename: sup.mood,
+    pid,
+    start_time: Math.floor(performance.timeOrigin) / 1000,
+    cpu_seconds: d.cpuSeconds,
+    rss_bytes: d.rssBytes,
+    event_loop_lag_seconds: d.eventLoopLagSeconds,
+    event_loop_utilization: d.eventLoopUtilization,
+    stats_pass_seconds: d.passSeconds,
+    ...notifySocketStats(),
   };
 }

@@ -5,21 +5,20 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import { SupervisorStates } from '../events/states.js';
-import { splitNamespec } from '../events/names.js';
 import { Fault } from '../errors/faults.js';
 import { LogError } from '../logging/errors.js';
 import { readLog, tailLog } from '../logging/read.js';
 import { ProcessError, type Subprocess } from '../process/subprocess.js';
-import type { ProcessGroup } from '../process/group.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
-import { byName, namespecOf } from '../events/names.js';
+import { namespecOf } from '../events/names.js';
 import { StatsSampler } from '../stats/sampler.js';
 import { allConfigInfo } from './config-info.js';
-import { notifySocketStats, statsOf } from './process-stats.js';
+import { allStatsOf, daemonStatsOf, statsOf } from './process-stats.js';
 import { updateConfig } from './update.js';
 import { rollingRestart, type RollingOptions, type RollingOutcome } from './rolling.js';
 import { daemonRollingTarget } from './rolling-daemon.js';
 import { ProcessInfoView } from './process-info.js';
+import { everything, groupNamed, lookup, members, processNamed, targetsOf } from './lookup.js';
 import {
   clearOne,
   forEach,
@@ -202,7 +201,7 @@ export class ControlService {
   /** Synchronous: the info is the snapshot of this very moment (events rely on that). */
   getProcessInfo(name: string): Readonly<ProcessInfo> {
     this.ensureRunning();
-    const { group, process } = this.lookup(name);
+    const { group, process } = lookup(this.sup, name);
     if (!process) throw new Fault('BAD_NAME', name);
     return this.infos.of(group, process);
   }
@@ -218,7 +217,7 @@ export class ControlService {
   /** On a cold sampler this waits for the first CPU rates: at most one sampling interval. */
   async getProcessStats(name: string, history?: HistoryRequest): Promise<ProcessStats> {
     this.ensureRunning();
-    const { group, process } = this.lookup(name);
+    const { group, process } = lookup(this.sup, name);
     if (!process) throw new Fault('BAD_NAME', name);
     await this.stats.warm();
     return statsOf(group, process, this.stats, Date.now() / 1000, history);
@@ -233,29 +232,11 @@ export class ControlService {
 
   /** The newest numbers without waiting (a scrape needs no CPU rate); also while stopping. */
   currentProcessStats(history?: HistoryRequest): ProcessStats[] {
-    this.stats.demand();
-    const now = Date.now() / 1000;
-    const out: ProcessStats[] = [];
-    for (const g of [...this.sup.groups.values()].sort(byName)) {
-      for (const p of [...g.processes].sort(byName)) out.push(statsOf(g, p, this.stats, now, history));
-    }
-    return out;
+    return allStatsOf(this.sup, this.stats, history);
   }
 
   daemonStats(): DaemonStats {
-    this.stats.demand();
-    const d = this.stats.daemon();
-    return {
-      statename: this.sup.mood,
-      pid: this.daemon.pid,
-      start_time: Math.floor(performance.timeOrigin) / 1000,
-      cpu_seconds: d.cpuSeconds,
-      rss_bytes: d.rssBytes,
-      event_loop_lag_seconds: d.eventLoopLagSeconds,
-      event_loop_utilization: d.eventLoopUtilization,
-      stats_pass_seconds: d.passSeconds,
-      ...notifySocketStats(),
-    };
+    return daemonStatsOf(this.sup, this.stats, this.daemon.pid);
   }
 
   // ------------------------------------------------------------ start, stop, signal
@@ -266,7 +247,7 @@ export class ControlService {
    */
   async startProcess(name: string, wait = true): Promise<ProcessResult[] | null> {
     this.ensureRunning();
-    const { group, process } = this.lookup(name);
+    const { group, process } = lookup(this.sup, name);
     if (!process) return this.startTargets(members(group), wait);
     await startOne(this.sup, process, name, wait);
     return null;
@@ -274,18 +255,18 @@ export class ControlService {
 
   async startProcessGroup(name: string, wait = true): Promise<ProcessResult[]> {
     this.ensureRunning();
-    return this.startTargets(members(this.group(name)), wait);
+    return this.startTargets(members(groupNamed(this.sup, name)), wait);
   }
 
   async startAllProcesses(wait = true): Promise<ProcessResult[]> {
     this.ensureRunning();
-    return this.startTargets(this.everything(), wait);
+    return this.startTargets(everything(this.sup), wait);
   }
 
   /** With `wait`, resolves once the process is stopped. `group:*` as in startProcess. */
   async stopProcess(name: string, wait = true): Promise<ProcessResult[] | null> {
     this.ensureRunning();
-    const { group, process } = this.lookup(name);
+    const { group, process } = lookup(this.sup, name);
     if (!process) return this.stopTargets(members(group), wait);
     await stopOne(this.sup, process, name, wait);
     return null;
@@ -293,18 +274,18 @@ export class ControlService {
 
   async stopProcessGroup(name: string, wait = true): Promise<ProcessResult[]> {
     this.ensureRunning();
-    return this.stopTargets(members(this.group(name)), wait);
+    return this.stopTargets(members(groupNamed(this.sup, name)), wait);
   }
 
   async stopAllProcesses(wait = true): Promise<ProcessResult[]> {
     this.ensureRunning();
-    return this.stopTargets(this.everything(), wait);
+    return this.stopTargets(everything(this.sup), wait);
   }
 
   /** `signal` is a name ('HUP', 'SIGHUP') or a number as text ('1'). `group:*` as in startProcess. */
   async signalProcess(name: string, signal: string): Promise<ProcessResult[] | null> {
     this.ensureRunning();
-    const { group, process } = this.lookup(name);
+    const { group, process } = lookup(this.sup, name);
     if (!process) return this.signalTargets(members(group), signal);
     signalOne(process, name, signal);
     return null;
@@ -312,12 +293,12 @@ export class ControlService {
 
   async signalProcessGroup(name: string, signal: string): Promise<ProcessResult[]> {
     this.ensureRunning();
-    return this.signalTargets(members(this.group(name)), signal);
+    return this.signalTargets(members(groupNamed(this.sup, name)), signal);
   }
 
   async signalAllProcesses(signal: string): Promise<ProcessResult[]> {
     this.ensureRunning();
-    return this.signalTargets(this.everything(), signal);
+    return this.signalTargets(everything(this.sup), signal);
   }
 
   /** Extension: rotates the main log now (NO_FILE without one, FAILED when it is not a file). */
@@ -340,11 +321,8 @@ export class ControlService {
     this.ensureRunning();
     if (!Number.isInteger(o.batch) || o.batch < 1) throw new Fault('INCORRECT_PARAMETERS', 'batch must be a positive integer');
     const picked = names.includes('all')
-      ? this.everything()
-      : names.flatMap((n) => {
-          const { group, process } = this.lookup(n);
-          return process ? [{ group, process }] : members(group);
-        });
+      ? everything(this.sup)
+      : names.flatMap((n) => targetsOf(this.sup, n));
     const unique = [...new Map(picked.map((t) => [namespecOf(t.group.name, t.process.name), t])).entries()];
     return rollingRestart(daemonRollingTarget(this.sup, picked), unique.map(([n]) => n), o);
   }
@@ -373,31 +351,29 @@ export class ControlService {
   /** Truncates the process's stdout and stderr logs. */
   clearProcessLogs(name: string): void {
     this.ensureRunning();
-    clearOne(this.process(name), name);
+    clearOne(processNamed(this.sup, name), name);
   }
 
   async clearAllProcessLogs(): Promise<ProcessResult[]> {
     this.ensureRunning();
-    return forEach(this.everything(), () => true, (t, ns) => clearOne(t.process, ns));
+    return forEach(everything(this.sup), () => true, (t, ns) => clearOne(t.process, ns));
   }
 
   /** Extension: rotates the logs of one process, or of each in `group:*`, now. */
   async rotateProcessLogs(name: string): Promise<ProcessResult[]> {
     this.ensureRunning();
-    const { group, process } = this.lookup(name);
-    const targets = process ? [{ group, process }] : members(group);
-    return forEach(targets, () => true, (t, ns) => rotateOne(t.process, ns));
+    return forEach(targetsOf(this.sup, name), () => true, (t, ns) => rotateOne(t.process, ns));
   }
 
   async rotateAllProcessLogs(): Promise<ProcessResult[]> {
     this.ensureRunning();
-    return forEach(this.everything(), () => true, (t, ns) => rotateOne(t.process, ns));
+    return forEach(everything(this.sup), () => true, (t, ns) => rotateOne(t.process, ns));
   }
 
   /** A string goes to the child as UTF-8. */
   sendProcessStdin(name: string, chars: string | Buffer): void {
     this.ensureRunning();
-    const p = this.process(name);
+    const p = processNamed(this.sup, name);
     try {
       p.write(Buffer.isBuffer(chars) ? chars : Buffer.from(chars, 'utf8'));
     } catch (e) {
@@ -411,42 +387,11 @@ export class ControlService {
     this.sup.bus.emit({ type: 'REMOTE_COMMUNICATION', commType: type, data });
   }
 
-  // ------------------------------------------------------------ lookups
-
-  /** `group:process`, `process` (its group has its name), `group:*` or `group:` (process null); else BAD_NAME. */
-  private lookup(name: string): { group: ProcessGroup; process: Subprocess | null } {
-    const [groupName, procName] = splitNamespec(name);
-    const group = this.sup.findGroup(groupName);
-    if (!group) throw new Fault('BAD_NAME', name);
-    if (procName === null) return { group, process: null };
-    const process = group.get(procName);
-    if (!process) throw new Fault('BAD_NAME', name);
-    return { group, process };
-  }
-
-  /** One process; `group:*` is BAD_NAME here. */
-  private process(name: string): Subprocess {
-    const { process } = this.lookup(name);
-    if (!process) throw new Fault('BAD_NAME', name);
-    return process;
-  }
-
-  private group(name: string): ProcessGroup {
-    const g = this.sup.findGroup(name);
-    if (!g) throw new Fault('BAD_NAME', name);
-    return g;
-  }
-
   /** Its log file, with what the child wrote so far flushed to it. */
   private logfile(name: string, channel: LogChannel): string | null {
-    const p = this.process(name);
+    const p = processNamed(this.sup, name);
     p.flushLogs();
     return channel === 'stdout' ? p.stdoutLogfile : p.stderrLogfile;
-  }
-
-  /** Every process, groups in start order (priority, then name). */
-  private everything(): Target[] {
-    return this.sup.sortedGroups().flatMap(members);
   }
 
   private startTargets(targets: Target[], wait: boolean): Promise<ProcessResult[]> {
@@ -460,8 +405,4 @@ export class ControlService {
   private signalTargets(targets: Target[], signal: string): Promise<ProcessResult[]> {
     return forEach(targets, isSignallable, (t, ns) => signalOne(t.process, ns, signal));
   }
-}
-
-function members(g: ProcessGroup): Target[] {
-  return g.processes.map((process) => ({ group: g, process }));
 }

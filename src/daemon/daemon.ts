@@ -1,16 +1,14 @@
 // supervisord's lifecycle: realize the config, open logs and servers, run the core, and
 // react to signals (shutdown, restart, log reopen). One place owns every side effect of
 // the daemon itself; the core and the protocol layers stay free of them.
-import { unlinkSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../config/types.js';
 import { loadConfig } from '../config/load.js';
 import { realSystem } from '../config/system.js';
 import { EventBus } from '../events/bus.js';
-import { MainLog } from '../logging/mainlog.js';
+import type { MainLog } from '../logging/mainlog.js';
+import type { LogClock } from '../logging/clock.js';
 import { ChildLog } from '../logging/childlog.js';
-import { localTimeZone, systemLogClock, type LogClock } from '../logging/clock.js';
-import { effectiveCompression } from '../logging/compress.js';
 import { Levels } from '../logging/levels.js';
 import { autoChildLogName, clearAutoChildLogs } from '../logging/autoname.js';
 import { SyslogSink } from '../logging/syslog.js';
@@ -29,6 +27,9 @@ import { StatsSampler } from '../stats/sampler.js';
 import { reloadKeepingPrograms } from './reload.js';
 import { handoverPath, Reexec, type HandoverState } from './reexec.js';
 import { adoptProcesses, applyTakenConfig, inheritSockets } from './adopt.js';
+import { logRotationContext, openMainLog, warnCompression } from './main-log.js';
+import { startTicks } from './ticks.js';
+import { removePidfile, writePidfile } from './pidfile.js';
 
 /** Command-line values that override [supervisord] keys. */
 export type ConfigOverrides = Partial<Config['supervisord']>;
@@ -103,7 +104,7 @@ export class Daemon {
   /** What run() returns after a shutdown: 0 unless a program's outcome decides (essential, exit_when). */
   private exitStatus = 0;
   private wake: (() => void) | null = null;
-  private tickTimer: NodeJS.Timeout | null = null;
+  private stopTicks: () => void = () => {};
   private extensions: DaemonExtension[] = [];
   private detach: (() => void)[] = [];
   private childSyslog: SyslogSink | null = null;
@@ -152,43 +153,6 @@ export class Daemon {
     return applyOverrides(loadConfig(configFile, realSystem()), overrides);
   }
 
-  private openMainLog(): void {
-    const s = this.config.supervisord;
-    this.logger = new MainLog({
-      path: s.logfile.kind === 'path' ? s.logfile.path : null,
-      syslog: s.logfile.kind === 'syslog',
-      maxbytes: s.logfileMaxbytes,
-      backups: s.logfileBackups,
-      level: Levels[s.loglevel],
-      echoStdout: this.opts.echoStdout,
-      ...this.logRotationContext(),
-      rotation: s.logfileRotation,
-    });
-  }
-
-  /** What every log file of this run rotates by: the zone and the clock. */
-  private logRotationContext(): { timeZone: string; clock: LogClock } {
-    return { timeZone: this.config.supervisord.logTimezone ?? localTimeZone(), clock: this.opts.logClock ?? systemLogClock };
-  }
-
-  /** zstd is a program, not part of Node: without it, say at load that gzip is used instead. */
-  private warnCompression(): void {
-    const s = this.config.supervisord;
-    const settings = [
-      ...(s.logfile.kind === 'path' ? [{ where: '[supervisord] logfile_compress', kind: s.logfileRotation.compress }] : []),
-      ...this.config.groups.flatMap((g) =>
-        g.processes.flatMap((p) => [
-          { where: `[${p.source.section}] stdout_logfile_compress`, kind: p.stdout.rotation.compress },
-          { where: `[${p.source.section}] stderr_logfile_compress`, kind: p.stderr.rotation.compress },
-        ]),
-      ),
-    ];
-    const zstd = [...new Set(settings.filter((x) => x.kind === 'zstd').map((x) => x.where))];
-    if (zstd.length > 0 && effectiveCompression('zstd') !== 'zstd') {
-      this.logger.warn(`zstd not found on PATH: ${zstd.join(', ')} = zstd compresses with gzip instead (.gz)`);
-    }
-  }
-
   private makeHost(): ProcessHost {
     const s = this.config.supervisord;
     const logger = this.logger;
@@ -210,7 +174,7 @@ export class Daemon {
       // A plain copy, taken once per run of the core: reading process.env (a C++ interceptor
       // over environ) at every spawn was 9 KB of garbage per restart.
       baseEnv: plainEnv(process.env),
-      openChildLog: (o) => new ChildLog({ ...o, ...this.logRotationContext() }),
+      openChildLog: (o) => new ChildLog({ ...o, ...logRotationContext(this.config, this.opts.logClock) }),
       autoLogName: (name, channel) => this.inheritedLogs.get(`${name}\0${channel}`) ?? autoChildLogName(s.childlogdir, name, s.identifier, channel),
       syslog: (name, data) => {
         this.childSyslog ??= new SyslogSink('supervisord');
@@ -268,38 +232,6 @@ export class Daemon {
     this.wake?.();
   }
 
-  private startTicks(): void {
-    const schedule = (): void => {
-      const now = Date.now() / 1000;
-      const next = (Math.floor(now / 5) + 1) * 5;
-      this.tickTimer = setTimeout(() => {
-        const when = Math.floor(Date.now() / 1000 / 5) * 5;
-        this.bus.emit({ type: 'TICK', period: 5, when });
-        if (when % 60 === 0) this.bus.emit({ type: 'TICK', period: 60, when });
-        if (when % 3600 === 0) this.bus.emit({ type: 'TICK', period: 3600, when });
-        schedule();
-      }, (next - now) * 1000 + 5);
-    };
-    schedule();
-  }
-
-  private writePidfile(): void {
-    try {
-      writeFileSync(this.config.supervisord.pidfile, `${process.pid}\n`);
-      this.logger.info(`supervisord started with pid ${process.pid}`);
-    } catch {
-      this.logger.critical(`could not write pidfile ${this.config.supervisord.pidfile}`);
-    }
-  }
-
-  private removePidfile(): void {
-    try {
-      unlinkSync(this.config.supervisord.pidfile);
-    } catch {
-      /* already gone */
-    }
-  }
-
   /**
    * Bring up logs, servers and processes. Throws (with the message to print) when the
    * daemon cannot start, e.g. a port in use; `onReady` runs once everything is up.
@@ -308,7 +240,7 @@ export class Daemon {
     let first = true;
     for (;;) {
       const s = this.config.supervisord;
-      this.openMainLog();
+      this.logger = openMainLog(this.config, this.opts.echoStdout, this.opts.logClock);
       const rlimitInfos = first ? ensureRlimits(s.minfds, s.minprocs) : [];
       if (process.getuid?.() === 0 && s.user === null) {
         this.logger.critical(
@@ -316,7 +248,7 @@ export class Daemon {
         );
       }
       for (const w of this.config.warnings) this.logger.warn(w);
-      this.warnCompression();
+      warnCompression(this.config, this.logger);
       for (const i of [...this.config.infos, ...rlimitInfos]) this.logger.info(i);
       const handover = first ? (this.opts.handover ?? null) : null;
       if (handover?.error) this.logger.critical(handover.error);
@@ -378,14 +310,14 @@ export class Daemon {
         const d = ext.attach?.({ ...ctx, http });
         if (d) this.detach.push(d);
       }
-      this.writePidfile();
+      writePidfile(this.config.supervisord.pidfile, this.logger);
       if (first) onReady();
       first = false;
 
       for (const ext of this.extensions) await ext.beforeAutostart?.(ctx);
       this.bus.emit({ type: 'SUPERVISOR_STATE_CHANGE', to: 'RUNNING' });
       sup.autostart();
-      this.startTicks();
+      this.stopTicks = startTicks(this.bus);
       if (taken) void applyTakenConfig(sup, this.config, this.logger).then((c) => (this.config = c));
 
       let action: 'shutdown' | 'restart';
@@ -401,12 +333,12 @@ export class Daemon {
       }
       await sup.shutdown(action === 'shutdown' ? 'SHUTDOWN' : 'RESTARTING');
       for (const ext of this.extensions) await ext.afterShutdown?.();
-      if (this.tickTimer) clearTimeout(this.tickTimer);
+      this.stopTicks();
       for (const d of this.detach.splice(0)) d();
       await http.close();
       for (const o of own) await o.close();
       await sup.dispose();
-      this.removePidfile();
+      removePidfile(this.config.supervisord.pidfile);
       if (action === 'shutdown' || this.pendingAction === 'shutdown') {
         this.heldSockets.closeAll();
         this.stats.stop();

@@ -6,7 +6,7 @@ import { ProcessGroup } from '../process/group.js';
 import { EventListenerPool } from '../pools/pool.js';
 import { FastCGIProcessGroup } from '../pools/fcgi.js';
 import { attachMonitors } from '../supervisor/monitors.js';
-import { attachScheduler } from '../supervisor/scheduler.js';
+import { attachScheduler } from '../supervisor/attach-scheduler.js';
 import { attachWatch } from '../supervisor/watch.js';
 import { DirWatches } from '../supervisor/watch-dirs.js';
 import { attachReadiness } from '../supervisor/readiness.js';

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUR_SUPERVISORCTL, OUR_SUPERVISORD, REAL_SUPERVISORCTL, TestDaemon, hasRealSupervisor, waitFor } from '../helpers/daemon.js';
 import { startInProcess } from '../control/helpers.js';
-import { attachScheduler } from '../../src/supervisor/scheduler.js';
+import { attachScheduler } from '../../src/supervisor/attach-scheduler.js';
 import { describe as webDescribe } from '../../src/web/client/markup.js';
 import type { ProcessInfo } from '../../src/control/types.js';
 import type { SchedulerClock } from '../../src/supervisor/schedule-clock.js';
