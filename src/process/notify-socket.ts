@@ -1,14 +1,22 @@
-// The daemon's sd_notify socket (extension, `ready = notify`): one AF_UNIX datagram socket
-// per daemon, with SO_PASSCRED so every datagram carries its sender's pid (SCM_CREDENTIALS,
-// checked by the kernel), handed to programs as $NOTIFY_SOCKET. Node has no unix datagram
-// sockets, so the socket is libc's through koffi; the main thread makes and binds it (errors
-// are synchronous and name the address), a worker thread (notify-worker.ts) receives on it.
-// Opened when the first `ready = notify` program is configured, never otherwise.
+// The notify sockets of `ready = notify` programs (extension): one AF_UNIX datagram socket
+// per process, with SO_PASSCRED so every datagram carries its sender's pid and uid
+// (SCM_CREDENTIALS, checked by the kernel), handed to that process as $NOTIFY_SOCKET.
+//
+// Why one per process and not one per daemon: the sender's pid alone does not name the
+// program once the sender is gone. A shell script's one-shot helper (`python3 -c ...
+// READY=1`, `systemd-notify` as non-root) often exits and is reaped before its datagram is
+// read, and a gone pid has no /proc entry to find its parent in (systemd has the same hole
+// with NotifyAccess=all). The socket a datagram arrived on names the program whatever
+// became of its sender.
+//
+// Node has no unix datagram sockets, so they are libc's through koffi: the main thread makes
+// and binds each one (errors are synchronous and name the address), one worker thread
+// (notify-worker.ts) receives on all of them; an eventfd wakes it for a new or released one.
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { libc } from './libc.js';
 import { errnoText, notifyAddress } from './notify-address.js';
-import type { Datagram, WorkerInput } from './notify-worker.js';
+import type { Datagram, WorkerCommand, WorkerInput } from './notify-worker.js';
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -16,81 +24,119 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_PASSCRED = 16;
 const SO_RCVBUF = 8;
-const SHUT_RDWR = 2;
+const EFD_CLOEXEC = 0o2000000;
+const EADDRINUSE = 98;
 /** systemd's own limit for a notification (NOTIFY_BUFFER_MAX is PIPE_BUF). */
 export const NOTIFY_MAX_BYTES = 4096;
 
-export class NotifySocket {
+export class NotifyHub {
   private readonly stop = new SharedArrayBuffer(4);
-  private worker: Worker | null;
+  private readonly commands: MessageChannel['port1'];
+  private readonly bound = new Map<string, string>();
+  private readonly one = Buffer.alloc(8);
   private closed = false;
 
   private constructor(
-    readonly address: string,
-    private readonly fd: number,
+    private readonly wakeFd: number,
     onBatch: (batch: readonly Datagram[]) => void,
     onError: (message: string) => void,
   ) {
-    const input: WorkerInput = { fd, stop: this.stop, maxBytes: NOTIFY_MAX_BYTES };
-    this.worker = new Worker(new URL('./notify-worker.js', import.meta.url), { workerData: input, stdout: false, stderr: false });
-    this.worker.on('message', (m: readonly Datagram[] | { error: string }) => {
+    const { port1, port2 } = new MessageChannel();
+    this.commands = port1;
+    this.one.writeBigUInt64LE(1n);
+    const input: WorkerInput = { wakeFd, stop: this.stop, maxBytes: NOTIFY_MAX_BYTES, commands: port2 };
+    const worker = new Worker(new URL('./notify-worker.js', import.meta.url), { workerData: input, transferList: [port2], stdout: false, stderr: false });
+    worker.on('message', (m: readonly Datagram[] | { error: string }) => {
       if (Array.isArray(m)) onBatch(m);
       else onError((m as { error: string }).error);
     });
-    this.worker.on('error', (e) => onError(e.message));
+    worker.on('error', (e) => onError(e.message));
     // The thread never keeps the daemon alive; close() or the exit ends it.
-    this.worker.unref();
+    worker.unref();
+    this.commands.unref();
   }
 
-  /** Binds a fresh abstract address (no file to clean up, reachable whatever a program's user). */
-  static open(onBatch: (batch: readonly Datagram[]) => void, onError: (message: string) => void): NotifySocket {
+  static open(onBatch: (batch: readonly Datagram[]) => void, onError: (message: string) => void): NotifyHub {
     const { koffi, lib } = libc();
-    const socket = lib.func('int socket(int domain, int type, int protocol)');
-    const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
-    const bind = lib.func('int bind(int fd, const void *addr, uint32_t len)');
-    const close = lib.func('int close(int fd)');
-    const tryBind = (address: string): number => {
-      const addr = notifyAddress(address) as Buffer;
-      const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
-      if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM): ${errnoText(koffi.errno())}`);
-      const one = Buffer.alloc(4);
-      one.writeInt32LE(1);
-      const rcvbuf = Buffer.alloc(4);
-      rcvbuf.writeInt32LE(1 << 20); // capped by net.core.rmem_max; bursts of READY/STATUS fit
-      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
-      if ((setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) as number) < 0 || (bind(fd, addr, addr.length) as number) < 0) {
-        const errno = koffi.errno() as number;
-        close(fd);
-        if (errno === EADDRINUSE) return -1;
-        throw new Error(`notify socket ${address}: ${errnoText(errno)}`);
-      }
-      return fd;
-    };
-    // The same name for the same pid and command line, so that after a reexec (same pid, same
-    // argv) programs that kept NOTIFY_SOCKET in their environment still reach the new image;
-    // a random one if that name is taken (another pid namespace sharing this network one).
-    let address = `@supervisor-ts/notify/${process.pid}/${fnv1a(process.argv.join('\0'))}`;
-    let fd = tryBind(address);
+    const wakeFd = lib.func('int eventfd(unsigned int initval, int flags)')(0, EFD_CLOEXEC) as number;
+    if (wakeFd < 0) throw new Error(`eventfd: ${errnoText(koffi.errno())}`);
+    return new NotifyHub(wakeFd, onBatch, onError);
+  }
+
+  /** The address of `key`'s socket (bound now if it is not yet), or an error naming it. */
+  bind(key: string): string {
+    if (this.closed) throw new Error('the notify sockets are closed');
+    const have = this.bound.get(key);
+    if (have) return have;
+    // The same name for the same daemon pid, command line and process, so that after a
+    // reexec (same pid, same argv) programs that kept NOTIFY_SOCKET in their environment
+    // reach the new image; a random one if that name is taken (another pid namespace
+    // sharing this network one, or two process names with the same hash).
+    const base = `@supervisor-ts/notify/${process.pid}/${fnv1a(process.argv.join('\0'))}`;
+    let address = `${base}/${fnv1a(key)}`;
+    let fd = bindDatagram(address);
     if (fd < 0) {
-      address = `@supervisor-ts/notify/${process.pid}/${randomBytes(6).toString('hex')}`;
-      fd = tryBind(address);
+      address = `${base}/${randomBytes(6).toString('hex')}`;
+      fd = bindDatagram(address);
       if (fd < 0) throw new Error(`notify socket ${address}: ${errnoText(EADDRINUSE)}`);
     }
-    return new NotifySocket(address, fd, onBatch, onError);
+    this.bound.set(key, address);
+    this.send({ op: 'add', fd, key });
+    return address;
+  }
+
+  /** Closes `key`'s socket (its process is gone from the config). */
+  release(key: string): void {
+    if (!this.bound.delete(key) || this.closed) return;
+    this.send({ op: 'remove', key });
+  }
+
+  keys(): IterableIterator<string> {
+    return this.bound.keys();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     Atomics.store(new Int32Array(this.stop), 0, 1);
-    // Wakes the worker's poll at once; it closes the descriptor itself on its way out.
-    const { lib } = libc();
-    lib.func('int shutdown(int fd, int how)')(this.fd, SHUT_RDWR);
-    this.worker = null;
+    this.wake();
+    this.commands.close();
+  }
+
+  private send(c: WorkerCommand): void {
+    this.commands.postMessage(c);
+    this.wake();
+  }
+
+  /** The worker sleeps in poll(2); the eventfd in its set is what makes it look at once. */
+  private wake(): void {
+    libc().lib.func('intptr_t write(int fd, const void *buf, uint64_t n)')(this.wakeFd, this.one, 8n);
   }
 }
 
-const EADDRINUSE = 98;
+/** A bound, credential-passing datagram socket at `address`; -1 when the name is taken. */
+function bindDatagram(address: string): number {
+  const { koffi, lib } = libc();
+  const socket = lib.func('int socket(int domain, int type, int protocol)');
+  const setsockopt = lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)');
+  const bind = lib.func('int bind(int fd, const void *addr, uint32_t len)');
+  const close = lib.func('int close(int fd)');
+  const addr = notifyAddress(address) as Buffer;
+  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) as number;
+  if (fd < 0) throw new Error(`socket(AF_UNIX, SOCK_DGRAM): ${errnoText(koffi.errno())}`);
+  const one = Buffer.alloc(4);
+  one.writeInt32LE(1);
+  const rcvbuf = Buffer.alloc(4);
+  rcvbuf.writeInt32LE(1 << 20); // capped by net.core.rmem_max; bursts of READY/STATUS fit
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf, 4);
+  if ((setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4) as number) < 0 || (bind(fd, addr, addr.length) as number) < 0) {
+    const errno = koffi.errno();
+    close(fd);
+    if (errno === EADDRINUSE) return -1;
+    throw new Error(`notify socket ${address}: ${errnoText(errno)}`);
+  }
+  return fd;
+}
 
 /** FNV-1a, 32 bits, as hex: a short stable tag, not a secret. */
 function fnv1a(text: string): string {

@@ -1,15 +1,16 @@
 // Readiness and liveness (extension, docs/extensions.md "Readiness") for one run of the
 // core: the `ready` watchers that tell a STARTING process it is ready (a line of output, a
-// probe that passes, READY=1 on the notify socket), and the notify socket itself, whose
-// datagrams are routed to the process that sent them (its pid or a descendant's, checked
-// through SCM_CREDENTIALS). What each report means in the current state is the state
+// probe that passes, READY=1 on its notify socket), and the notify sockets themselves, one
+// per process: a datagram counts for the process whose socket it came on when its sender
+// is that process or a descendant (SCM_CREDENTIALS), or, when the sender was already gone
+// when it was read, when it ran as the process's user. What each report means in the current state is the state
 // machine's business (src/process/machine-ready.ts); nothing here runs for a config
 // without `ready`.
 import type { EventBus } from '../events/bus.js';
 import type { Logger } from '../process/host.js';
 import type { Subprocess } from '../process/subprocess.js';
 import { runCheck } from '../process/health.js';
-import { NotifySocket } from '../process/notify-socket.js';
+import { NotifyHub } from '../process/notify-socket.js';
 import type { Datagram } from '../process/notify-worker.js';
 import { parseNotify, type NotifyMessage } from '../process/notify-message.js';
 import { ancestry, procStat } from '../process/proc-stat.js';
@@ -37,8 +38,10 @@ const LINE_MAX = 64 * 1024;
 const OWNER_CACHE_MS = 1000;
 
 export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger): () => void {
-  let socket: NotifySocket | null = null;
-  let socketFailed = false;
+  let hub: NotifyHub | null = null;
+  let hubFailed = false;
+  /** The process each notify socket belongs to, by key (its full name: stable across reexec). */
+  const byKey = new Map<string, Subprocess>();
   const equipped = new WeakSet<Subprocess>();
   const probes = new Map<Subprocess, { gen: number; timer: NodeJS.Timeout | null }>();
   const adopted = new Set<NodeJS.Timeout>();
@@ -59,25 +62,25 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
     ignoreLogTimer.unref();
   };
 
-  const notifyPrograms = (): Subprocess[] => sup.allProcesses().filter((p) => p.config.ext.ready?.kind === 'notify');
-
-  /** The notify program whose child (or a descendant of it) has this pid; null for anyone else. */
-  const ownerOf = (pid: number, now: number, seen: readonly number[] = []): Subprocess | null => {
-    // The worker's walk, taken at receipt, is the truth for that datagram: no cache.
-    const fresh = seen.length > 1;
-    const cached = fresh ? undefined : owners.get(pid);
-    if (cached && now - cached.at < OWNER_CACHE_MS && (cached.p === null || cached.p.pid > 0)) return cached.p;
-    const byPid = new Map<number, Subprocess>();
-    for (const p of notifyPrograms()) {
-      if (p.pid > 0) byPid.set(p.pid, p);
-      if (p.forkedPid > 0) byPid.set(p.forkedPid, p);
-    }
-    let owner: Subprocess | null = null;
-    if (byPid.size) for (const a of fresh ? seen : ancestry(pid)) if ((owner = byPid.get(a) ?? null)) break;
-    if (fresh) return owner;
+  const keyOf = (p: Subprocess): string => `${p.group}:${p.name}`;
+  const inTree = (p: Subprocess, chain: readonly number[]): boolean =>
+    p.pid > 0 && chain.some((a) => a === p.pid || (p.forkedPid > 0 && a === p.forkedPid));
+  /** Whether `pid` is one of the process's own tree now (a MAINPID= candidate). */
+  const isOwn = (p: Subprocess, pid: number, now: number): boolean => {
+    const cached = owners.get(pid);
+    if (cached && now - cached.at < OWNER_CACHE_MS) return cached.p === p && p.pid > 0;
+    const own = inTree(p, ancestry(pid));
     if (owners.size > 4096) owners.clear();
-    owners.set(pid, { p: owner, at: now });
-    return owner;
+    owners.set(pid, { p: own ? p : null, at: now });
+    return own;
+  };
+  /** The process a datagram speaks for, or null: see the header for the rule. */
+  const senderOf = (d: { key: string; pid: number; uid: number; ancestry: number[]; gone: boolean }): Subprocess | null => {
+    const p = byKey.get(d.key);
+    if (!p || p.pid <= 0) return null;
+    if (inTree(p, d.ancestry)) return p;
+    // A same-user process could ptrace the program anyway: its word is as good as the program's.
+    return d.gone && d.uid === (p.config.uid ?? process.getuid?.() ?? -1) ? p : null;
   };
 
   const apply = (p: Subprocess, m: NotifyMessage, sender: number): void => {
@@ -87,7 +90,7 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
     if (m.mainPid !== null && m.mainPid !== p.pid) {
       // Only a process of the program's own tree can become its main pid.
       owners.delete(m.mainPid);
-      if (ownerOf(m.mainPid, performance.now()) === p) p.notify({ kind: 'mainPid', pid: m.mainPid });
+      if (isOwn(p, m.mainPid, performance.now())) p.notify({ kind: 'mainPid', pid: m.mainPid });
       else logger.warn(`notify: '${p.name}' sent MAINPID=${m.mainPid}, which is not one of its processes; ignored`);
     }
     if (m.extendTimeoutUsec !== null) p.notify({ kind: 'extendTimeout', ms: m.extendTimeoutUsec / 1000 });
@@ -100,7 +103,6 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
   };
 
   const onBatch = (batch: readonly Datagram[]): void => {
-    const now = performance.now();
     for (const d of batch) {
       notifyCounters.received++;
       notifyCounters.descriptorsClosed += d.fds;
@@ -113,7 +115,7 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
         ignored('garbage', d.pid);
         continue;
       }
-      const p = ownerOf(d.pid, now, d.ancestry);
+      const p = senderOf(d);
       if (!p) {
         ignored('unknownSender', d.pid);
         continue;
@@ -127,17 +129,32 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
     }
   };
 
-  const notifyAddress = (): string | null => {
-    if (socket) return socket.address;
-    if (socketFailed) return null;
+  /** The process's notify socket address (bound at its first spawn), null if there can be none. */
+  const notifyAddress = (p: Subprocess): string | null => {
+    if (hubFailed) return null;
+    const key = keyOf(p);
+    byKey.set(key, p);
     try {
-      socket = NotifySocket.open(onBatch, (message) => logger.error(`notify socket: ${message}`));
-      logger.info(`notify socket listening at ${socket.address} (ready = notify)`);
-      return socket.address;
+      if (!hub) {
+        hub = NotifyHub.open(onBatch, (message) => logger.error(`notify socket: ${message}`));
+        logger.info('notify sockets ready (ready = notify): one per process, $NOTIFY_SOCKET in its environment');
+      }
+      return hub.bind(key);
     } catch (e) {
-      socketFailed = true;
-      logger.error(`ready = notify: cannot open the notify socket (${(e as Error).message}); such programs will not become ready`);
+      if (!hub) hubFailed = true;
+      logger.error(`ready = notify: cannot open the notify socket of '${key}' (${(e as Error).message}); it will not become ready`);
       return null;
+    }
+  };
+
+  /** Closes the sockets of processes no longer in the config. */
+  const sweep = (): void => {
+    if (!hub) return;
+    const live = new Set(sup.allProcesses().map(keyOf));
+    for (const key of [...hub.keys()]) {
+      if (live.has(key)) continue;
+      hub.release(key);
+      byKey.delete(key);
     }
   };
 
@@ -227,7 +244,7 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
     if (spec.kind === 'notify') {
       const watchdogUsec = p.config.ext.watchdogSec * 1_000_000;
       p.extraEnv = () => {
-        const address = notifyAddress();
+        const address = notifyAddress(p);
         const env: Record<string, string> = address ? { NOTIFY_SOCKET: address } : {};
         if (watchdogUsec > 0) env.WATCHDOG_USEC = String(watchdogUsec);
         return env;
@@ -242,14 +259,17 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
   // Programs taken over from the previous image by a reexec (same pid, same argv: the same
   // address) keep sending to it: listen at once, not at the next spawn, or their watchdog
   // pings would go nowhere until then.
-  if (sup.allProcesses().some((p) => p.config.ext.ready?.kind === 'notify' && p.pid > 0)) notifyAddress();
+  for (const p of sup.allProcesses()) if (p.config.ext.ready?.kind === 'notify' && p.pid > 0) notifyAddress(p);
   const unsubscribe = bus.subscribe((e) => {
-    if (e.type === 'PROCESS_GROUP' && e.change === 'ADDED') {
-      for (const p of sup.findGroup(e.groupName)?.processes ?? []) equip(p);
+    if (e.type === 'PROCESS_GROUP') {
+      if (e.change === 'ADDED') for (const p of sup.findGroup(e.groupName)?.processes ?? []) equip(p);
+      sweep();
       return;
     }
     if (e.type !== 'PROCESS_STATE') return;
     const p = sup.findGroup(e.groupName)?.get(e.processName);
+    // A process removed by an update (numprocs 3 -> 2) ends outside any group.
+    if (!p && e.to === 'STOPPED') sweep();
     if (p?.config.ext.ready) equip(p);
     if (p && e.to !== 'STARTING') stopProbe(p);
   });
@@ -260,7 +280,7 @@ export function attachReadiness(sup: Supervisor, bus: EventBus, logger: Logger):
     for (const t of adopted) clearInterval(t);
     adopted.clear();
     if (ignoreLogTimer) clearTimeout(ignoreLogTimer);
-    socket?.close();
-    socket = null;
+    hub?.close();
+    hub = null;
   };
 }

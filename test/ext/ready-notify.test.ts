@@ -3,9 +3,9 @@
 // BARRIER=1, and a fuzzed socket that must not disturb the daemon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { writeFileSync, chmodSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { TestDaemon, waitFor, SYSTEM_PYTHON } from '../helpers/daemon.js';
 
 function script(d: TestDaemon, name: string, body: string): string {
@@ -85,14 +85,16 @@ test('ready = notify: a raw datagram sender; RELOADING=1 and STOPPING=1 shown; s
     }, 10_000);
   try {
     await d.waitState('app', 'STARTING');
-    // Someone outside the program's tree, with a valid message: ignored.
-    const stranger = spawnSync(SYSTEM_PYTHON, ['-c', PY_SEND, 'READY=1'], { env: { ...process.env, NOTIFY_SOCKET: await notifySocketOf(d) } });
-    assert.equal(stranger.status, 0, String(stranger.stderr));
+    // Someone outside the program's tree, alive while it is read, with a valid message: ignored.
+    const stranger = spawn(SYSTEM_PYTHON, ['-c', `${PY_SEND}\nimport time\ntime.sleep(30)`, 'READY=1'], { env: { ...process.env, NOTIFY_SOCKET: await notifySocketOf(d) }, stdio: 'ignore' });
+    try {
+      await waitFor('stranger counted', async () => ((await daemonStats(d)).notify_ignored_unknown_sender >= 1 ? true : undefined), 10_000);
+    } finally {
+      stranger.kill('SIGKILL');
+    }
     // Garbage from the program itself: ignored too.
     say('no assignment here');
     await waitFor('garbage counted', async () => ((await daemonStats(d)).notify_ignored_garbage >= 1 ? true : undefined), 10_000);
-    const before = await daemonStats(d);
-    assert.ok(before.notify_ignored_unknown_sender >= 1, JSON.stringify(before));
     assert.equal((await d.info('app')).statename, 'STARTING');
 
     say('READY=1\\nSTATUS=up');
@@ -139,6 +141,51 @@ test('ready = notify: a forking program hands over with MAINPID=; the new pid is
     await d.call('supervisor.stopProcess', 'app');
     await waitFor('adopted pid gone', () => (procAlive(Number(again.pid)) ? undefined : true), 10_000);
   } finally {
+    await d.stop();
+  }
+});
+
+test('ready = notify: a one-shot sender already reaped when its datagram is read still counts; a gone stranger of another user does not', async () => {
+  const d = new TestDaemon({ programs: '' });
+  const send = script(d, 'send.py', `#!${SYSTEM_PYTHON}\n${PY_SEND}`);
+  const ctl = join(d.dir, 'ctl');
+  const prog = script(
+    d,
+    'app.sh',
+    `#!/bin/sh\nn=0\nwhile :; do\n  if [ -f ${ctl}.$n ]; then ${send} "$(cat ${ctl}.$n)"; touch ${ctl}.$n.sent; n=$((n+1)); fi\n  sleep 0.05\ndone\n`,
+  );
+  d.opts.programs = `[program:app]\ncommand=${prog}\nstartsecs=0\nready=notify\n`;
+  await d.start();
+  const daemonPid = Number(await d.call('supervisor.getPID'));
+  let frozen = false;
+  const freeze = (): void => {
+    process.kill(daemonPid, 'SIGSTOP');
+    frozen = true;
+  };
+  const thaw = (): void => {
+    if (frozen) process.kill(daemonPid, 'SIGCONT');
+    frozen = false;
+  };
+  try {
+    await d.waitState('app', 'STARTING');
+    const address = await notifySocketOf(d);
+    // With the daemon stopped, nothing reads the socket: every sender below has exited and
+    // been reaped before its datagram is looked at, so its pid leads nowhere in /proc.
+    freeze();
+    if (process.getuid?.() === 0) {
+      const nobody = spawnSync(SYSTEM_PYTHON, ['-c', PY_SEND, 'READY=1'], { uid: 65534, gid: 65534, env: { ...process.env, NOTIFY_SOCKET: address } });
+      assert.equal(nobody.status, 0, String(nobody.stderr));
+    }
+    writeFileSync(`${ctl}.0`, 'READY=1\\nSTATUS=from a reaped helper');
+    await waitFor('helper ran', () => (existsSync(`${ctl}.0.sent`) ? true : undefined), 10_000);
+    thaw();
+    const i = await d.waitState('app', 'RUNNING');
+    assert.match(String(i.description), /, from a reaped helper$/);
+    const stats = await daemonStats(d);
+    assert.equal(stats.notify_accepted, 1, JSON.stringify(stats));
+    if (process.getuid?.() === 0) assert.equal(stats.notify_ignored_unknown_sender, 1, JSON.stringify(stats));
+  } finally {
+    thaw();
     await d.stop();
   }
 });
