@@ -2,7 +2,7 @@
 // find where program cgroups can live (src/process/cgroup-tree.ts), say once what cannot
 // be applied here, stop what a SIGKILLed predecessor left in its cgroups before
 // autostart, and kill whatever is still in ours when the run ends.
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Config, ProcessConfig } from '../config/types.js';
 import { CgroupManager } from '../process/cgroup-manager.js';
 import { detectLayout, planCgroup } from '../process/cgroup-tree.js';
@@ -18,6 +18,8 @@ function processConfigs(config: Config): ProcessConfig[] {
 
 /** Two daemons (two pidfiles) never share a directory; the same daemon restarted finds its own. */
 export function cgroupDirName(config: Config): string {
+  // node:crypto costs about 1 MB of RSS when loaded: only a config that uses cgroups pays it.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return `supervisord-${createHash('sha1').update(config.supervisord.pidfile).digest('hex').slice(0, 8)}`;
 }
 

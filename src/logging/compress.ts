@@ -9,7 +9,7 @@ import { createReadStream, createWriteStream, accessSync, constants as fsConstan
 import { open, stat, chmod, utimes, unlink } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createRequire } from 'node:module';
 import type { CompressKind } from '../config/types.js';
 
 export const COMPRESSED_EXTS = ['.gz', '.zst'] as const;
@@ -116,6 +116,8 @@ function finalize(job: CompressJob, tmp: string): void {
 }
 
 async function gzipTo(src: string, tmp: string, signal: AbortSignal): Promise<void> {
+  // node:zlib costs most of a megabyte of RSS when loaded: only a daemon that compresses pays it.
+  const { createGzip } = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
   await pipeline(createReadStream(src), createGzip(), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }), { signal });
   await syncFile(tmp);
 }

@@ -206,7 +206,9 @@ type MakeIo = (
 
 /** Output routing and exit reporting, the same for a child we spawned and one we adopted. */
 function wire(o: LaunchOptions, pid: number, events: ChildEvents, makeIo: MakeIo): { live: LiveChild; exited(code: number | null, signal: number | null): void } {
-  const { config: c, host, logs } = o;
+  // No closure below may name `o`: V8 would keep it (and the spawn's environment copy in it,
+  // 1.6 KB a process) in the context every closure of this child shares, for its whole life.
+  const { config: c, host, logs, counts, tap, stdoutHandler } = o;
   const mainlogDebug = host.logger.isDebugEnabled?.() ?? false;
   const mk = (channel: Channel): OutputChannel =>
     new OutputChannel({
@@ -222,10 +224,10 @@ function wire(o: LaunchOptions, pid: number, events: ChildEvents, makeIo: MakeIo
       mainlogDebug,
       bus: host.bus,
       pid: () => pid,
-      counts: o.counts,
+      counts,
     });
-  const out = tapped(mk('stdout'), 'stdout', o.tap);
-  const err = tapped(mk('stderr'), 'stderr', o.tap);
+  const out = tapped(mk('stdout'), 'stdout', tap);
+  const err = tapped(mk('stderr'), 'stderr', tap);
   let open = 0;
   let exitInfo: { code: number | null; signal: number | null } | null = null;
   let finished = false;
@@ -247,9 +249,7 @@ function wire(o: LaunchOptions, pid: number, events: ChildEvents, makeIo: MakeIo
   const closed = (): void => {
     if (--open === 0) finish();
   };
-  const stdoutHandler = o.stdoutHandler;
   const logStdout = (b: Buffer): void => logs.sink('stdout')?.write(host.stripAnsi ? stripAnsiBuffer(b) : b);
-  const counts = o.counts;
   const onStdout = stdoutHandler
     ? (b: Buffer) => {
         counts.stdout += b.length; // a listener's protocol bytes do not pass OutputChannel

@@ -12,8 +12,8 @@
 // Node has no unix datagram sockets, so they are libc's through koffi: the main thread makes
 // and binds each one (errors are synchronous and name the address), one worker thread
 // (notify-worker.ts) receives on all of them; an eventfd wakes it for a new or released one.
-import { randomBytes } from 'node:crypto';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessagePort } from 'node:worker_threads';
 import { libc } from './libc.js';
 import { errnoText, notifyAddress } from './notify-address.js';
 import type { Datagram, WorkerCommand, WorkerInput } from './notify-worker.js';
@@ -31,7 +31,7 @@ export const NOTIFY_MAX_BYTES = 4096;
 
 export class NotifyHub {
   private readonly stop = new SharedArrayBuffer(4);
-  private readonly commands: MessageChannel['port1'];
+  private readonly commands: MessagePort;
   private readonly bound = new Map<string, string>();
   private readonly one = Buffer.alloc(8);
   private closed = false;
@@ -41,6 +41,9 @@ export class NotifyHub {
     onBatch: (batch: readonly Datagram[]) => void,
     onError: (message: string) => void,
   ) {
+    // Loaded here, not at import: worker_threads costs RSS in every daemon otherwise, and
+    // only one with a `ready = notify` program gets this far.
+    const { MessageChannel, Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     const { port1, port2 } = new MessageChannel();
     this.commands = port1;
     this.one.writeBigUInt64LE(1n);
@@ -76,7 +79,7 @@ export class NotifyHub {
     let address = `${base}/${fnv1a(key)}`;
     let fd = bindDatagram(address);
     if (fd < 0) {
-      address = `${base}/${randomBytes(6).toString('hex')}`;
+      address = `${base}/${Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0')}`;
       fd = bindDatagram(address);
       if (fd < 0) throw new Error(`notify socket ${address}: ${errnoText(EADDRINUSE)}`);
     }
