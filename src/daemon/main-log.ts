@@ -1,13 +1,14 @@
 // The daemon's own log as the config describes it, and what every log of a run rotates by.
 import type { Config } from '../config/types.js';
 import { MainLog } from '../logging/mainlog.js';
-import { localTimeZone, systemLogClock, type LogClock } from '../logging/clock.js';
+import { systemLogClock, type LogClock } from '../logging/clock.js';
 import { effectiveCompression } from '../logging/compress.js';
 import { Levels } from '../logging/levels.js';
 
-/** The zone and the clock every log file of this run rotates by. */
-export function logRotationContext(config: Config, clock: LogClock | undefined): { timeZone: string; clock: LogClock } {
-  return { timeZone: config.supervisord.logTimezone ?? localTimeZone(), clock: clock ?? systemLogClock };
+/** The zone (unset: the local zone, resolved only if a log rotates by time) and the clock every log file of this run rotates by. */
+export function logRotationContext(config: Config, clock: LogClock | undefined): { timeZone?: string; clock: LogClock } {
+  const zone = config.supervisord.logTimezone;
+  return zone === null ? { clock: clock ?? systemLogClock } : { timeZone: zone, clock: clock ?? systemLogClock };
 }
 
 export function openMainLog(config: Config, echoStdout: boolean, clock: LogClock | undefined): MainLog {

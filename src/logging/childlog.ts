@@ -58,10 +58,13 @@ export class ChildLog {
   private closed = false;
   private lastErrorCode: string | undefined;
   private readonly rotation: LogRotationConfig;
-  private readonly timeZone: string;
+  private readonly zone: string | undefined;
   private readonly clock: LogClock;
   private readonly rotated: RotatedFiles;
   private periodTimer: PeriodTimer | undefined;
+  private get timeZone(): string {
+    return this.zone ?? localTimeZone();
+  }
   private readonly onTimer = (): void => {
     this.timer = undefined;
     this.flush();
@@ -74,7 +77,7 @@ export class ChildLog {
     this.flushMs = opts.flushMs ?? 20;
     this.onError = opts.onError ?? defaultOnError;
     this.rotation = opts.rotation ?? PLAIN;
-    this.timeZone = opts.timeZone ?? localTimeZone();
+    this.zone = opts.timeZone;
     this.clock = opts.clock ?? systemLogClock;
     const plain = isPlainRotation(this.rotation);
     const onError = (e: Error): void => this.report(e);

@@ -17,7 +17,15 @@ export const systemLogClock: LogClock = {
   },
 };
 
-/** The zone rotation follows without log_timezone: TZ, else the system's. */
+let zone: string | undefined;
+
+/**
+ * The zone rotation and schedules follow without log_timezone / schedule_timezone: TZ, else
+ * the system's. Asked only by a time-based rotation or a schedule, never at start-up: the
+ * first Intl.DateTimeFormat maps ICU's zone data, about 8 MB of RSS a daemon without them
+ * would carry for nothing. Read once, like the C library reads TZ once.
+ */
 export function localTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone;
 }

@@ -6,11 +6,14 @@ import { nextFire, parseCron, wallOf, type CronSchedule } from '../config/cron.j
 import type { RotatePeriod } from '../config/types.js';
 import type { LogClock } from './clock.js';
 
-const BOUNDARIES: Record<RotatePeriod, CronSchedule> = {
-  hourly: parseCron('0 * * * *'),
-  daily: parseCron('0 0 * * *'),
-  weekly: parseCron('0 0 * * 0'),
-};
+const EXPRESSIONS: Record<RotatePeriod, string> = { hourly: '0 * * * *', daily: '0 0 * * *', weekly: '0 0 * * 0' };
+// Parsed at first use, not at import: parseCron checks an expression fires, which formats a
+// date in a zone, and the first Intl.DateTimeFormat maps ICU's zone data (about 8 MB of RSS)
+// in every daemon, rotating by time or not.
+const BOUNDARIES: Partial<Record<RotatePeriod, CronSchedule>> = {};
+function boundary(period: RotatePeriod): CronSchedule {
+  return (BOUNDARIES[period] ??= parseCron(EXPRESSIONS[period]));
+}
 
 /**
  * The longest a boundary check sleeps: timers follow the monotonic clock, which stops
@@ -22,7 +25,7 @@ const RECHECK_MS = 60_000;
 /** The first boundary strictly after `afterMs`. */
 export function nextBoundary(period: RotatePeriod, afterMs: number, tz: string): number {
   // Every period has a boundary within eight days, in any zone.
-  return nextFire(BOUNDARIES[period], afterMs, tz)!;
+  return nextFire(boundary(period), afterMs, tz)!;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');

@@ -8,6 +8,7 @@ import type { Supervisor } from './supervisor.js';
 import { Scheduler } from './scheduler.js';
 import { fileHistory, scheduleHistoryPath } from './schedule-history.js';
 import { systemClock, type SchedulerClock } from './schedule-clock.js';
+import { localTimeZone } from '../logging/clock.js';
 
 /**
  * The scheduler of one core run, fed from the bus: it begins when the daemon reports
@@ -24,7 +25,7 @@ export function attachScheduler(sup: Supervisor, bus: EventBus, logger: Logger, 
     logger,
     clock,
     history: fileHistory(scheduleHistoryPath(sup.config.supervisord.pidfile), logger),
-    localZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    localZone: localTimeZone,
   });
   const unsubscribe = bus.subscribe((e) => {
     if (e.type === 'SUPERVISOR_STATE_CHANGE' && e.to === 'RUNNING') queueMicrotask(() => scheduler.begin());

@@ -48,8 +48,8 @@ export interface SchedulerDeps<P extends ScheduledProcess> {
   logger: Logger;
   clock: SchedulerClock;
   history: ScheduleHistory;
-  /** The zone of a schedule without schedule_timezone. */
-  localZone: string;
+  /** The zone of a schedule without schedule_timezone (a call: resolving it loads ICU's zone data). */
+  localZone: () => string;
 }
 
 interface Entry<P> {
@@ -131,7 +131,7 @@ export class Scheduler<P extends ScheduledProcess> {
       if (!ext.schedule && !ext.cronRestart) continue;
       live.add(p);
       if (this.entries.has(p)) continue;
-      const tz = ext.scheduleTimezone ?? this.d.localZone;
+      const tz = ext.scheduleTimezone ?? this.d.localZone();
       if (ext.schedule) this.addRun(p, ext.schedule, tz, atBegin);
       if (ext.cronRestart) {
         const e: Entry<P> = { p, kind: 'restart', cron: ext.cronRestart, tz, due: null, fireAt: null };
@@ -341,7 +341,7 @@ export class Scheduler<P extends ScheduledProcess> {
       next.push(`next ${e.kind === 'run' ? 'run' : 'restart'} ${clockText(e.fireAt, e.tz, now)}${zone}`);
     }
     const last = this.runs.get(p)?.record.last;
-    const tz = ext.scheduleTimezone ?? this.d.localZone;
+    const tz = ext.scheduleTimezone ?? this.d.localZone();
     const note = { next: next.join(', ') || null, last: last ? `${last.text} at ${clockText(last.at, tz, now)}` : null };
     const old = scheduleNoteOf(p);
     if (old && old.next === note.next && old.last === note.last) return;

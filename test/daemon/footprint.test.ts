@@ -111,3 +111,30 @@ test('an inherited descriptor lacking close-on-exec still gets it (koffi is load
     rmSync(t.dir, { recursive: true, force: true });
   }
 });
+
+// The first Intl.DateTimeFormat maps ICU's zone data: about 8 MB of RSS (issue #14). Only a
+// time-based rotation or a schedule needs a zone, so a daemon without them never builds one.
+test('a daemon without time-based rotation or schedules never builds an Intl.DateTimeFormat; one with hourly rotation does', { timeout: 60_000 }, async () => {
+  const marker = join(dir, 'intl.txt');
+  const probe = join(dir, 'intl-probe.mjs');
+  writeFileSync(
+    probe,
+    `import { appendFileSync } from 'node:fs';\nconst O = Intl.DateTimeFormat;\n` +
+      `Intl.DateTimeFormat = new Proxy(O, { construct(t, a) { appendFileSync(${JSON.stringify(marker)}, new Error().stack + '\\n'); return new t(...a); }, apply(t, s, a) { appendFileSync(${JSON.stringify(marker)}, new Error().stack + '\\n'); return t(...a); } });\n`,
+  );
+  const env = { NODE_OPTIONS: `--import=${pathToFileURL(probe).href}` };
+  const run = async (extra: string): Promise<boolean> => {
+    rmSync(marker, { force: true });
+    const d = await new TestDaemon({ env, programs: `[program:a]\ncommand=sleep 1000\nstartsecs=0\nstdout_logfile=%(here)s/a.log\nstdout_logfile_maxbytes=1MB\n${extra}` }).start();
+    try {
+      await d.waitState('a', 'RUNNING');
+      await d.call('supervisor.getAllProcessInfo');
+      await d.call('supervisor.readProcessStdoutLog', 'a', 0, 100);
+    } finally {
+      await d.stop();
+    }
+    return existsSync(marker);
+  };
+  assert.equal(await run(''), false, existsSync(marker) ? readFileSync(marker, 'utf8') : '');
+  assert.equal(await run('stdout_logfile_rotate=hourly\n'), true, 'the probe sees the zone lookup of a time rotation');
+});

@@ -127,7 +127,7 @@ function harness(programs: string, startIso: string, history = memoryHistory()):
     logger: { critical: line('CRIT'), error: line('ERRO'), warn: line('WARN'), info: line('INFO'), debug: line('DEBG'), trace: line('TRAC'), blather: line('BLAT') },
     clock,
     history,
-    localZone: 'UTC',
+    localZone: () => 'UTC',
   });
   const h: Harness = {
     clock,
