@@ -8,7 +8,7 @@ import { Levels } from '../logging/levels.js';
 /** The zone (unset: the local zone, resolved only if a log rotates by time) and the clock every log file of this run rotates by. */
 export function logRotationContext(config: Config, clock: LogClock | undefined): { timeZone?: string; clock: LogClock } {
   const zone = config.supervisord.logTimezone;
-  return zone === null ? { clock: clock ?? systemLogClock } : { timeZone: zone, clock: clock ?? systemLogClock };
+  return { clock: clock ?? systemLogClock, ...(zone === null ? {} : { timeZone: zone }) };
 }
 
 export function openMainLog(config: Config, echoStdout: boolean, clock: LogClock | undefined): MainLog {

@@ -23,7 +23,7 @@ let zone: string | undefined;
  * The zone rotation and schedules follow without log_timezone / schedule_timezone: TZ, else
  * the system's. Asked only by a time-based rotation or a schedule, never at start-up: the
  * first Intl.DateTimeFormat maps ICU's zone data, about 8 MB of RSS a daemon without them
- * would carry for nothing. Read once, like the C library reads TZ once.
+ * would carry for nothing. Resolved once per daemon image (a reexec resolves it again).
  */
 export function localTimeZone(): string {
   zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -7,9 +7,8 @@ import type { RotatePeriod } from '../config/types.js';
 import type { LogClock } from './clock.js';
 
 const EXPRESSIONS: Record<RotatePeriod, string> = { hourly: '0 * * * *', daily: '0 0 * * *', weekly: '0 0 * * 0' };
-// Parsed at first use, not at import: parseCron checks an expression fires, which formats a
-// date in a zone, and the first Intl.DateTimeFormat maps ICU's zone data (about 8 MB of RSS)
-// in every daemon, rotating by time or not.
+// Parsed at first use, not at import: parseCron checks that an expression fires, which
+// builds an Intl.DateTimeFormat (see localTimeZone: ICU's zone data) in every daemon.
 const BOUNDARIES: Partial<Record<RotatePeriod, CronSchedule>> = {};
 function boundary(period: RotatePeriod): CronSchedule {
   return (BOUNDARIES[period] ??= parseCron(EXPRESSIONS[period]));
